@@ -1,0 +1,1 @@
+"""Sub-commands; :mod:`iacscan.cli` lists them explicitly."""
