@@ -304,6 +304,9 @@ def _one(items: Value) -> Value:
 @_fn("range")
 def _range(*args: Value) -> list[Value]:
     nums = [_num(a) for a in args]
+    start: int | float
+    stop: int | float
+    step: int | float
     if len(nums) == 1:
         start, stop, step = 0, nums[0], 1 if nums[0] >= 0 else -1
     elif len(nums) == 2:

@@ -118,9 +118,9 @@ class _Parser:
         if self.is_op("-") or self.is_op("!"):
             op = self.advance().value
             operand = self.unary()
-            if op == "-" and isinstance(operand, ast.Literal) and isinstance(operand.value, (int, float)):
-                if not isinstance(operand.value, bool):
-                    return ast.Literal(-operand.value)
+            value = operand.value if isinstance(operand, ast.Literal) else None
+            if op == "-" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                return ast.Literal(-value)
             return ast.Unary(op, operand)
         return self.postfix(self.primary())
 
@@ -215,7 +215,7 @@ class _Parser:
                 out.append(ast.Directive())
             else:
                 assert isinstance(part, tuple)
-                sub = _Parser(part)  # type: ignore[arg-type]
+                sub = _Parser(part)
                 node = sub.expression()
                 sub.expect_kind(EOF)
                 out.append(node)
@@ -294,12 +294,12 @@ class _Parser:
         items: list[tuple[ast.Node, ast.Node]] = []
         while not self.is_op("}"):
             if self.tok.kind == IDENT and self.peek().kind == OP and self.peek().value in ("=", ":"):
-                key: ast.Node = ast.Literal(self.advance().value)
+                item_key: ast.Node = ast.Literal(self.advance().value)
             else:
-                key = self.expression()
+                item_key = self.expression()
             if not (self.accept("=") or self.accept(":")):
                 raise ParseError(f"expected '=' in object, found {self.describe()}", self.tok.pos)
-            items.append((key, self.expression()))
+            items.append((item_key, self.expression()))
             self.accept(",")
         self.expect("}")
         return ast.ObjectExpr(tuple(items))
