@@ -155,7 +155,7 @@ class ModuleInstance:
         try:
             node = parse_expression(attr.src)
         except ParseError as exc:
-            self.session.reporter.emit("error", f"cannot parse expression for {attr.name!r}: {exc}", where, "tf-expr")
+            self.session.reporter.emit("warning", f"cannot parse expression for {attr.name!r}: {exc}", where, "tf-expr")
             return Unknown(f"{label or attr.name} (unparseable expression)")
         try:
             return evaluate(node, self.context(where, symbols))
