@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from iacscan import suppress
 from iacscan.config import Config, find_config, load_config
 from iacscan.engine.catalog import Catalog, Rule, load_catalog
 from iacscan.engine.evaluate import ExtraProducer, evaluate
@@ -30,7 +31,7 @@ class ScanResult:
 # Post-processing steps (suppressions, baselines, confirmation...) in order; each gets the
 # result and returns the findings to keep.  Filled explicitly by the modules' owners below.
 PostStep = Callable[[ScanResult], list[Finding]]
-POST_STEPS: list[PostStep] = []
+POST_STEPS: list[PostStep] = [suppress.apply]
 EXTRA_PRODUCERS: dict[str, ExtraProducer] = {}
 
 
