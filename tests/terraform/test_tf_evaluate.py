@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from iacscan.ingest.terraform import Ref, Unknown
-
 from tf_helpers import Loader, by_address, messages
+
+from iacscan.ingest.terraform import Ref, Unknown
 
 MAIN = """\
 variable "office_cidr" {}
