@@ -95,12 +95,13 @@ def _message(acc: _Acc, model: Model) -> str:
     ep = model.endpoints.get(acc.target)
     name = f" ({ep.name})" if ep is not None and ep.name and ep.name not in acc.target else ""
     ports = ", ".join(acc.ports.to_strings())
-    svc = ", ".join(acc.services)
+    svc = ", ".join(acc.services) if len(acc.services) <= 4 else f"{', '.join(acc.services[:3])} and {len(acc.services) - 3} more services"
     t = acc.rule.template
     if t in ("service-reachable", "other-ports-reachable"):
         what = f"{svc} ({ports})" if svc else ports
         via = f" through {acc.via}" if acc.via else ""
-        msg = f"{what} on {acc.target}{name} is reachable from {acc.source}{via}"
+        src = {"internet": "the internet", "lan": "the whole LAN"}.get(acc.source, acc.source)
+        msg = f"{what} on {acc.target}{name} is reachable from {src}{via}"
     elif t == "host-access":
         msg = f"{acc.source} can reach {acc.target}: {'; '.join(acc.details)}"
     elif t == "lateral":

@@ -124,5 +124,9 @@ def load_layers(ctx: ScanContext, only: tuple[str, ...] = ()) -> Model:
         try:
             model.merge(load(ctx))
         except Exception as exc:  # a layer bug must not kill the scan
+            if os.environ.get("IACSCAN_DEBUG"):
+                import traceback
+
+                traceback.print_exc()
             ctx.diagnostics.error(f"internal error in the {name} layer: {type(exc).__name__}: {exc}", Location(""), "internal")
     return model

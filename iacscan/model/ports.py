@@ -61,7 +61,7 @@ def canonical_protocol(proto: str | int) -> str | None:
         return "all"
     if p in _PROTO_NUMBERS:
         return _PROTO_NUMBERS[p]
-    if p in ("tcp", "udp", "sctp", "icmp", "icmpv6"):
+    if p in ("tcp", "udp", "sctp", "icmp", "icmpv6", "other"):
         return p
     if p == "58" or p == "ipv6-icmp":
         return "icmpv6"

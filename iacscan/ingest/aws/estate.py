@@ -1,0 +1,207 @@
+"""The AWS network estate: neutral, typed, and blind to where it came from.
+
+Both the Terraform converter (:mod:`iacscan.ingest.terraform.aws`) and the live
+snapshot converter (:mod:`iacscan.ingest.aws_snapshot`) produce an
+:class:`Estate`; :mod:`iacscan.ingest.aws.reach` computes reachability on it.
+
+Every object is keyed by a stable id (a Terraform address such as
+``aws_subnet.public[0]`` or a live id such as ``subnet-0abc``) and carries its
+source location.  Values that could not be known statically are recorded as
+``unknowns`` (human-readable reasons); analysis treats them both ways and marks
+what depends on them as *conditional*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from iacscan.model.addr import CidrSet
+from iacscan.model.ports import PortSet
+from iacscan.source import NOWHERE, Location
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: CidrSet
+    prefix: int  # prefix length, for longest-prefix match
+    target_kind: str  # local, igw, eigw, nat, peering, tgw, instance, eni, vgw, other, unknown
+    target: str = ""
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    id: str
+    vpc: str
+    routes: tuple[Route, ...]
+    main: bool = False
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class NaclEntry:
+    rule_no: int
+    egress: bool
+    allow: bool
+    ports: PortSet
+    cidrs: CidrSet
+    location: Location = NOWHERE
+    unknown: str = ""  # reason when the entry's cidr/ports are unknown
+
+
+@dataclass(frozen=True)
+class Nacl:
+    id: str
+    vpc: str
+    entries: tuple[NaclEntry, ...]
+    subnets: tuple[str, ...] = ()
+    default: bool = False
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class SgRule:
+    egress: bool
+    ports: PortSet
+    cidrs: CidrSet = field(default_factory=CidrSet)
+    groups: tuple[str, ...] = ()  # referenced security group ids
+    self_ref: bool = False
+    location: Location = NOWHERE
+    unknowns: tuple[str, ...] = ()  # sources (or ports) that could not be resolved: may match anything
+    description: str = ""
+
+    def describe(self) -> str:
+        peers = [str(self.cidrs)] if self.cidrs else []
+        peers += [f"sg {g}" for g in self.groups]
+        if self.self_ref:
+            peers.append("self")
+        peers += [f"unknown {u}" for u in self.unknowns]
+        d = "egress" if self.egress else "ingress"
+        return f"{d} {','.join(self.ports.to_strings())} {'to' if self.egress else 'from'} {' + '.join(peers)}"
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    id: str
+    vpc: str
+    name: str
+    rules: tuple[SgRule, ...]
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Subnet:
+    id: str
+    vpc: str
+    cidrs: CidrSet
+    map_public_ip: bool = False
+    ipv6: bool = False
+    location: Location = NOWHERE
+    name: str = ""
+    unknowns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Vpc:
+    id: str
+    cidrs: CidrSet
+    location: Location = NOWHERE
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Gateway:
+    id: str
+    kind: str  # igw, eigw, nat
+    vpc: str = ""
+    subnet: str = ""  # for NAT
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a network interface sits: subnet, security groups, public addressing."""
+
+    subnet: str  # subnet id ('' = unknown)
+    groups: tuple[str, ...]
+    public_ip: bool | None = None  # None = follow the subnet's map_public_ip_on_launch
+    ipv6: bool = False
+    unknowns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Compute:
+    """An endpoint with network interfaces: instance, node group, RDS, ENI..."""
+
+    id: str
+    kind: str  # aws_instance, aws_db_instance, aws_eks_node_group, aws_network_interface, ...
+    placements: tuple[Placement, ...]  # several = "one of these" (RDS subnet groups) or several ENIs
+    any_of: bool = False  # True: placements are alternatives (AWS picks one), not all at once
+    name: str = ""
+    location: Location = NOWHERE
+    listening: PortSet | None = None
+    service_hints: tuple[str, ...] = ()
+    is_workload: bool = True
+
+
+@dataclass(frozen=True)
+class Listener:
+    port: PortSet
+    target_groups: tuple[str, ...]
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    id: str
+    port: int | None
+    protocol: str
+    targets: tuple[tuple[str, int | None], ...]  # (compute id, port override)
+    location: Location = NOWHERE
+    target_type: str = "instance"
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    id: str
+    kind: str  # application, network, gateway, classic
+    internal: bool
+    subnets: tuple[str, ...]
+    groups: tuple[str, ...]
+    listeners: tuple[Listener, ...]
+    location: Location = NOWHERE
+    name: str = ""
+    unknowns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ManagedEndpoint:
+    """A provider-managed API endpoint (EKS cluster endpoint)."""
+
+    id: str
+    kind: str  # aws_eks_cluster
+    public: bool
+    public_cidrs: CidrSet
+    ports: PortSet
+    location: Location = NOWHERE
+    name: str = ""
+    service_hints: tuple[str, ...] = ()
+    unknowns: tuple[str, ...] = ()
+
+
+@dataclass
+class Estate:
+    prefix: str = ""  # address prefix ("ROOT:" for Terraform roots below the scanned path)
+    vpcs: dict[str, Vpc] = field(default_factory=dict)
+    subnets: dict[str, Subnet] = field(default_factory=dict)
+    route_tables: dict[str, RouteTable] = field(default_factory=dict)
+    associations: dict[str, str] = field(default_factory=dict)  # subnet -> route table
+    gateways: dict[str, Gateway] = field(default_factory=dict)
+    nacls: dict[str, Nacl] = field(default_factory=dict)
+    groups: dict[str, SecurityGroup] = field(default_factory=dict)
+    computes: dict[str, Compute] = field(default_factory=dict)
+    target_groups: dict[str, TargetGroup] = field(default_factory=dict)
+    load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)
+    managed: dict[str, ManagedEndpoint] = field(default_factory=dict)
+    default_groups: dict[str, str] = field(default_factory=dict)  # vpc -> default SG id
+    names: dict[str, str] = field(default_factory=dict)  # id -> Name tag (live)

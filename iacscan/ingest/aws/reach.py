@@ -1,0 +1,648 @@
+"""AWS reachability with real VPC semantics (see ../shared/SEMANTICS.md items 1-15).
+
+For every endpoint this computes, per source address, the protocol/port set
+that can open a connection, as an :class:`~iacscan.model.addr.AddrMap`:
+
+* routes: longest-prefix match per subnet; the return path of internet traffic
+  must route to an internet gateway; a NAT gateway admits nothing unsolicited;
+* network ACLs: ordered, first match wins, implicit deny; stateless, so the
+  response on the client's ephemeral ports must be allowed outbound; applied
+  only when traffic crosses the subnet boundary;
+* security groups: stateful, allow-only, union of every group on the ENI;
+  group references match private traffic from members only; ``self`` and CIDRs
+  in one rule add up; IPv4 and IPv6 are separate;
+* load balancers forward listener traffic to targets on the target port, if the
+  target's groups and NACLs admit the load balancer.
+
+Work is done per equivalence class: endpoints sharing a subnet and a set of
+security groups share one computation.  Unknown values are evaluated twice —
+*definite* (unknown allow rules match nothing, unknown public IPs are private)
+and *possible* (they match everything) — and what only the second shows is
+reported as ``conditional`` naming the unknowns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from iacscan.ingest.aws.estate import (
+    Compute,
+    Estate,
+    LoadBalancer,
+    Nacl,
+    NaclEntry,
+    Placement,
+    Route,
+    SgRule,
+    Subnet,
+)
+from iacscan.model.addr import ALL_ADDRESSES, PUBLIC, PUBLIC_V4, PUBLIC_V6, AddrMap, CidrSet
+from iacscan.model.core import (
+    INTERNET,
+    Conn,
+    EgressFact,
+    Endpoint,
+    Hop,
+    LateralFact,
+    Model,
+    Reach,
+    SourceKind,
+    Status,
+    Zone,
+)
+from iacscan.model.ports import PortSet
+from iacscan.source import NOWHERE, Diagnostics, Location
+
+ALL = PortSet.all()
+ALLOW_LIST_MAX = 1 << 16  # a public source narrower than a /16 is an allow-list, not "the internet"
+# Client ephemeral port ranges: the response must reach at least one common client range.
+CLIENT_RANGES = (PortSet.tcp(32768, 60999), PortSet.tcp(49152, 65535), PortSet.tcp(1024, 65535))
+_DEFAULT_NACL_ENTRIES = (
+    NaclEntry(100, False, True, ALL, ALL_ADDRESSES),
+    NaclEntry(100, True, True, ALL, ALL_ADDRESSES),
+)
+UNKNOWN_PLACEMENT = "the instance's subnet and public addressing"
+
+
+def _returnable(v: PortSet) -> PortSet:
+    """Protocols whose responses an egress NACL value ``v`` lets back to a client."""
+    out = PortSet()
+    for proto in ("tcp", "udp", "sctp"):
+        for rng in CLIENT_RANGES:
+            lo, hi = rng.intervals("tcp")[0]
+            if PortSet.of({proto: [(lo, hi)]}) <= v:
+                out = out | PortSet.proto(proto)
+                break
+    if v.intervals("icmp"):
+        out = out | PortSet.proto("icmp")
+    if v.intervals("icmpv6"):
+        out = out | PortSet.proto("icmpv6")
+    if v.intervals("other"):
+        out = out | PortSet.proto("other")
+    return out
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Ports an address map allows, and the rules that allowed them (for paths and locations)."""
+
+    ports: PortSet
+    rules: tuple[SgRule, ...]
+
+
+@dataclass(eq=False)
+class Analyzer:
+    estate: Estate
+    diagnostics: Diagnostics
+    model: Model = field(default_factory=Model)
+    _warned: set[str] = field(default_factory=set)
+
+    # -- naming -----------------------------------------------------------
+    def addr(self, key: str) -> str:
+        return f"{self.estate.prefix}{key}"
+
+    def label(self, key: str) -> str:
+        name = self.estate.names.get(key)
+        return f"{self.addr(key)} ({name})" if name else self.addr(key)
+
+    # -- routes -----------------------------------------------------------
+    def route_table(self, subnet: Subnet) -> tuple[Route, ...]:
+        rt_id = self.estate.associations.get(subnet.id)
+        rt = self.estate.route_tables.get(rt_id) if rt_id else None
+        if rt is None:
+            rt = next((t for t in self.estate.route_tables.values() if t.vpc == subnet.vpc and t.main), None)
+        routes = rt.routes if rt else ()
+        vpc = self.estate.vpcs.get(subnet.vpc)
+        local = vpc.cidrs if vpc else subnet.cidrs
+        return (Route(local, 0 if not local else 8, "local", "local", rt.location if rt else NOWHERE), *routes)
+
+    @lru_cache(maxsize=None)  # noqa: B019 - analyzer lives for one scan
+    def route_regions(self, subnet_id: str) -> tuple[tuple[CidrSet, Route], ...]:
+        """Each route with the destinations it wins by longest-prefix match."""
+        subnet = self.estate.subnets[subnet_id]
+        routes = sorted(self.route_table(subnet), key=lambda r: -r.prefix)
+        taken = CidrSet()
+        out = []
+        for r in routes:
+            won = r.destination - taken
+            if r.target_kind == "local":
+                won = r.destination  # the local route always wins for the VPC range
+            if won:
+                out.append((won, r))
+            taken = taken | r.destination
+        return tuple(out)
+
+    def dests(self, subnet_id: str, kinds: Iterable[str]) -> tuple[CidrSet, Route | None]:
+        ks = set(kinds)
+        dest = CidrSet()
+        first: Route | None = None
+        for won, r in self.route_regions(subnet_id):
+            if r.target_kind in ks:
+                dest = dest | won
+                first = first or r
+        return dest, first
+
+    # -- NACLs ------------------------------------------------------------
+    def nacl(self, subnet: Subnet) -> Nacl:
+        for n in self.estate.nacls.values():
+            if subnet.id in n.subnets:
+                return n
+        for n in self.estate.nacls.values():
+            if n.vpc == subnet.vpc and n.default:
+                return n
+        return Nacl(f"default NACL of {subnet.vpc}", subnet.vpc, _DEFAULT_NACL_ENTRIES, default=True)
+
+    @lru_cache(maxsize=None)  # noqa: B019
+    def nacl_map(self, nacl_id: str, subnet_id: str, egress: bool, possible: bool) -> AddrMap:
+        nacl = self.nacl(self.estate.subnets[subnet_id])
+        allowed = AddrMap.empty()
+        decided = AddrMap.empty()
+        for e in sorted((e for e in nacl.entries if e.egress == egress), key=lambda e: e.rule_no):
+            cidrs = e.cidrs
+            if e.unknown:
+                # an unknown allow matches everything only when optimistic; an unknown deny only when pessimistic
+                cidrs = ALL_ADDRESSES if (e.allow == possible) else CidrSet()
+            region = AddrMap.constant(e.ports, cidrs)
+            if e.allow:
+                allowed = allowed | region.combine(decided, lambda r, d: r - d)
+            decided = decided | region
+        return allowed
+
+    def nacl_inbound(self, subnet: Subnet, possible: bool) -> AddrMap:
+        """Requests admitted at the subnet boundary whose responses can also leave it."""
+        n = self.nacl(subnet)
+        inbound = self.nacl_map(n.id, subnet.id, False, possible)
+        ret = self.nacl_map(n.id, subnet.id, True, possible).map(_returnable)
+        return inbound & ret
+
+    def nacl_outbound(self, subnet: Subnet, possible: bool) -> AddrMap:
+        n = self.nacl(subnet)
+        out = self.nacl_map(n.id, subnet.id, True, possible)
+        ret = self.nacl_map(n.id, subnet.id, False, possible).map(_returnable)
+        return out & ret
+
+    # -- security groups --------------------------------------------------
+    def sg_rules(self, groups: tuple[str, ...], egress: bool) -> list[SgRule]:
+        out = []
+        for g in groups:
+            sg = self.estate.groups.get(g)
+            if sg is None:
+                continue
+            out.extend(r for r in sg.rules if r.egress == egress)
+        return out
+
+    def sg_map(self, groups: tuple[str, ...], egress: bool, possible: bool) -> AddrMap:
+        return _sg_map(tuple(self.sg_rules(groups, egress)), possible)
+
+    # -- placement helpers ----------------------------------------------
+    def has_public_ip(self, p: Placement, subnet: Subnet | None) -> bool:
+        if p.public_ip is not None:
+            return p.public_ip
+        return bool(subnet and subnet.map_public_ip)
+
+    def unknown_groups(self, groups: tuple[str, ...]) -> list[str]:
+        return [g for g in groups if g not in self.estate.groups]
+
+    # -- the analysis -----------------------------------------------------
+    def run(self) -> Model:
+        for v in self.estate.vpcs.values():
+            self.model.add_zone(Zone(self.addr(v.id), "vpc", v.name or v.id, "", v.location, v.cidrs))
+        for s in self.estate.subnets.values():
+            self.model.add_zone(Zone(self.addr(s.id), "subnet", s.name or s.id, self.addr(s.vpc), s.location, s.cidrs))
+        self.model.add_zone(Zone(INTERNET, "internet", "internet"))
+        for c in self.estate.computes.values():
+            self.compute(c)
+        for lb in self.estate.load_balancers.values():
+            self.load_balancer(lb)
+        for m in self.estate.managed.values():
+            self.managed(m)
+        self.conns()
+        return self.model
+
+    def endpoint_for(self, c: Compute) -> Endpoint:
+        zones = tuple(self.addr(p.subnet) for p in c.placements if p.subnet)
+        return Endpoint(
+            address=self.addr(c.id),
+            kind=c.kind,
+            layer="aws",
+            location=c.location,
+            name=c.name or self.estate.names.get(c.id, ""),
+            zones=zones,
+            listening=c.listening,
+            service_hints=c.service_hints,
+            is_workload=c.is_workload,
+        )
+
+    def internet_map(self, p: Placement, possible: bool) -> tuple[AddrMap, list[Hop]]:
+        subnet = self.estate.subnets.get(p.subnet)
+        if subnet is None:
+            if not possible:
+                return AddrMap.empty(), []
+            return self.sg_map(p.groups, False, True).map(lambda v: v) & AddrMap.constant(ALL, PUBLIC), []
+        sources = CidrSet()
+        igw, route = self.dests(subnet.id, ("igw",))
+        pub = self.has_public_ip(p, subnet) or (possible and p.public_ip is None and bool(subnet.unknowns))
+        if pub:
+            sources = sources | (PUBLIC_V4 & igw)
+        if p.ipv6 or subnet.ipv6:
+            sources = sources | (PUBLIC_V6 & igw)
+        if not sources:
+            return AddrMap.empty(), []
+        m = AddrMap.constant(ALL, sources) & self.nacl_inbound(subnet, possible) & self.sg_map(p.groups, False, possible)
+        hops = []
+        if route is not None:
+            gw = self.estate.gateways.get(route.target)
+            hops.append(
+                Hop(self.addr(route.target) if route.target else "internet gateway", "internet gateway",
+                    gw.location if gw else route.location, "gateway")
+            )
+            hops.append(Hop(self.addr(subnet.id), f"route {route.destination} -> {route.target_kind}", route.location, "route"))
+        n = self.nacl(subnet)
+        hops.append(Hop(self.addr(n.id) if not n.id.startswith("default NACL") else n.id, "NACL allows request and response",
+                        n.location, "nacl"))
+        return m, hops
+
+    def classify(
+        self, m_def: AddrMap, m_pos: AddrMap, universe: CidrSet = PUBLIC
+    ) -> list[tuple[str, SourceKind, PortSet, bool, Status, CidrSet]]:
+        """Split an address map over public sources into (source, kind, ports, allow_listed, status, cidrs)."""
+        out: list[tuple[str, SourceKind, PortSet, bool, Status, CidrSet]] = []
+        for m, status in ((m_def, Status.EXPOSED), (m_pos, Status.CONDITIONAL)):
+            every4, _ = m.ports_over(PUBLIC_V4 & universe)
+            every6, _ = m.ports_over(PUBLIC_V6 & universe)
+            every = every4 | every6
+            if status is Status.CONDITIONAL:
+                prev = next((o[2] for o in out if o[1] is SourceKind.INTERNET), PortSet())
+                every = every - prev
+            if every:
+                out.append((INTERNET, SourceKind.INTERNET, every, False, status, PUBLIC))
+            for cidrs, ports in m.grouped(PUBLIC & universe):
+                rest = ports - every4 - every6
+                if status is Status.CONDITIONAL:
+                    for src, _k, p2, _a, _s, c2 in out:
+                        if src != INTERNET and c2 == cidrs:
+                            rest = rest - p2
+                if rest:
+                    narrow = cidrs.size(4) + cidrs.size(6) < ALLOW_LIST_MAX
+                    out.append((str(cidrs), SourceKind.PUBLIC_CIDR, rest, narrow, status, cidrs))
+        return out
+
+    def granting(self, rules: list[SgRule], cidrs: CidrSet, ports: PortSet, possible: bool) -> list[tuple[SgRule, PortSet]]:
+        out = []
+        for r in rules:
+            peer = r.cidrs if not (possible and r.unknowns) else ALL_ADDRESSES
+            if (peer & cidrs) and (r.ports & ports):
+                out.append((r, r.ports & ports))
+        return out
+
+    def emit_reaches(
+        self,
+        target: str,
+        rules: list[SgRule],
+        classes: list[tuple[str, SourceKind, PortSet, bool, Status, CidrSet]],
+        pre_hops: list[Hop],
+        unknowns: tuple[str, ...],
+        target_loc: Location,
+        via: str = "",
+        extra_hops: tuple[Hop, ...] = (),
+    ) -> None:
+        for source, kind, ports, narrow, status, cidrs in classes:
+            remaining = ports
+            for rule, granted in self.granting(rules, cidrs, ports, status is Status.CONDITIONAL):
+                part = granted & remaining
+                if not part:
+                    continue
+                remaining = remaining - part
+                hops = (
+                    Hop(source, "source", NOWHERE, "zone"),
+                    *pre_hops,
+                    *extra_hops,
+                    Hop(self.addr(self.rule_group(rule)), rule.describe(), rule.location, "security-group"),
+                    Hop(target, "endpoint", target_loc, "endpoint"),
+                )
+                self.model.reaches.append(
+                    Reach(source, kind, target, part, hops, status,
+                          unknowns=(rule.unknowns or unknowns) if status is Status.CONDITIONAL else (),
+                          allow_listed=narrow, via=via, location=rule.location, source_cidrs=cidrs)
+                )
+            if remaining:
+                hops = (Hop(source, "source", NOWHERE, "zone"), *pre_hops, *extra_hops,
+                        Hop(target, "endpoint", target_loc, "endpoint"))
+                self.model.reaches.append(
+                    Reach(source, kind, target, remaining, hops, status,
+                          unknowns=unknowns if status is Status.CONDITIONAL else (), allow_listed=narrow, via=via,
+                          location=target_loc, source_cidrs=cidrs)
+                )
+
+    def rule_group(self, rule: SgRule) -> str:
+        for g in self.estate.groups.values():
+            if rule in g.rules:
+                return g.id
+        return "security group"
+
+    def compute(self, c: Compute) -> None:
+        ep = self.endpoint_for(c)
+        self.model.add_endpoint(ep)
+        results: list[tuple[AddrMap, AddrMap, list[Hop], Placement]] = []
+        for p in c.placements:
+            m_def, hops = self.internet_map(p, False)
+            m_pos, hops_pos = self.internet_map(p, True)
+            results.append((m_def, m_pos, hops or hops_pos, p))
+        if not results:
+            return
+        unknowns: list[str] = []
+        for p in c.placements:
+            unknowns.extend(p.unknowns)
+            subnet = self.estate.subnets.get(p.subnet)
+            if subnet is not None:
+                unknowns.extend(subnet.unknowns)
+            for r in self.sg_rules(p.groups, False):
+                unknowns.extend(r.unknowns)
+        if c.any_of and len(results) > 1:
+            m_def = results[0][0]
+            m_pos = results[0][1]
+            for d, q, _, _ in results[1:]:
+                m_def = m_def & d
+                m_pos = m_pos | q
+            unknowns.append(f"which of its subnets AWS places {self.addr(c.id)} in")
+        else:
+            m_def = AddrMap.empty()
+            m_pos = AddrMap.empty()
+            for d, q, _, _ in results:
+                m_def = m_def | d
+                m_pos = m_pos | q
+        if c.listening is not None:
+            m_def = m_def.restrict(c.listening)
+            m_pos = m_pos.restrict(c.listening)
+        hops = next((h for _, _, h, _ in results if h), [])
+        rules = [r for p in c.placements for r in self.sg_rules(p.groups, False)]
+        classes = self.classify(m_def, m_pos)
+        self.emit_reaches(ep.address, rules, classes, hops, tuple(dict.fromkeys(unknowns)), c.location)
+        internet_ports = next((x[2] for x in classes if x[1] is SourceKind.INTERNET and x[4] is Status.EXPOSED),
+                              PortSet())
+        if c.is_workload:
+            self.lan(c, ep, rules, internet_ports)
+            self.egress(c, ep)
+
+    def lan(self, c: Compute, ep: Endpoint, rules: list[SgRule], internet_ports: PortSet) -> None:
+        """Ports every address of the VPC can reach (not an allow-list)."""
+        for p in c.placements[:1]:
+            subnet = self.estate.subnets.get(p.subnet)
+            if subnet is None:
+                continue
+            vpc = self.estate.vpcs.get(subnet.vpc)
+            if vpc is None or not vpc.cidrs:
+                continue
+            outside = vpc.cidrs - subnet.cidrs
+            nacl = self.nacl_inbound(subnet, False)
+            boundary = AddrMap.constant(ALL, subnet.cidrs) | (nacl & AddrMap.constant(ALL, outside))
+            m = self.sg_map(p.groups, False, False) & boundary
+            every, _ = m.ports_over(vpc.cidrs)
+            every = every - internet_ports
+            if c.listening is not None:
+                every = every & c.listening
+            if not every:
+                continue
+            src = "lan"
+            for rule, granted in self.granting(rules, vpc.cidrs, every, False):
+                if not vpc.cidrs <= rule.cidrs:
+                    continue  # narrower than the VPC: an allow-list
+                part = granted & every
+                if not part:
+                    continue
+                every = every - part
+                hops = (
+                    Hop(f"{self.addr(vpc.id)} ({vpc.cidrs})", "any address of the VPC", vpc.location, "zone"),
+                    Hop(self.addr(self.rule_group(rule)), rule.describe(), rule.location, "security-group"),
+                    Hop(ep.address, "endpoint", c.location, "endpoint"),
+                )
+                self.model.reaches.append(
+                    Reach(src, SourceKind.LAN, ep.address, part, hops, location=rule.location,
+                          detail=f"from {rule.cidrs}", source_cidrs=vpc.cidrs)
+                )
+                if PortSet.proto("tcp") <= rule.ports:  # the rule itself is "every port from the whole VPC"
+                    self.model.lateral.append(
+                        LateralFact(ep.address, self.addr(vpc.id), part,
+                                    f"security group rule allows {rule.cidrs} on {','.join(part.to_strings())}",
+                                    rule.location, hops)
+                    )
+
+    def egress(self, c: Compute, ep: Endpoint) -> None:
+        for p in c.placements[:1]:
+            subnet = self.estate.subnets.get(p.subnet)
+            if subnet is None:
+                continue
+            igw, r_igw = self.dests(subnet.id, ("igw",))
+            nat, r_nat = self.dests(subnet.id, ("nat",))
+            dests = (PUBLIC_V4 & (igw if self.has_public_ip(p, subnet) else CidrSet())) | (PUBLIC_V4 & nat)
+            if p.ipv6 or subnet.ipv6:
+                eigw, _ = self.dests(subnet.id, ("igw", "eigw"))
+                dests = dests | (PUBLIC_V6 & eigw)
+            if not dests:
+                continue
+            m = AddrMap.constant(ALL, dests) & self.sg_map(p.groups, True, False) & self.nacl_outbound(subnet, False)
+            every4, _ = m.ports_over(PUBLIC_V4)
+            every6, _ = m.ports_over(PUBLIC_V6)
+            ports = every4 | every6
+            if not ports:
+                continue
+            rules = self.granting(self.sg_rules(p.groups, True), PUBLIC_V4, ports, False)
+            loc = rules[0][0].location if rules else c.location
+            route = r_nat if (PUBLIC_V4 & nat) else r_igw
+            hops = [Hop(ep.address, "endpoint", c.location, "endpoint")]
+            if rules:
+                hops.append(Hop(self.addr(self.rule_group(rules[0][0])), rules[0][0].describe(), loc, "security-group"))
+            if route is not None:
+                hops.append(Hop(self.addr(route.target), f"route {route.destination} -> {route.target_kind}",
+                                route.location, "route"))
+            hops.append(Hop(INTERNET, "destination", NOWHERE, "zone"))
+            self.model.egress.append(EgressFact(ep.address, ports, tuple(hops), loc))
+
+    def load_balancer(self, lb: LoadBalancer) -> None:
+        address = self.addr(lb.id)
+        listen = PortSet()
+        for ls in lb.listeners:
+            listen = listen | ls.port
+        ep = Endpoint(address, f"aws_lb/{lb.kind}", "aws", lb.location, lb.name,
+                      tuple(self.addr(s) for s in lb.subnets), listening=listen, is_workload=False)
+        self.model.add_endpoint(ep)
+        if lb.internal:
+            return
+        maps: list[AddrMap] = []
+        for possible in (False, True):
+            m = AddrMap.empty()
+            for sid in lb.subnets:
+                subnet = self.estate.subnets.get(sid)
+                if subnet is None:
+                    continue
+                igw, _ = self.dests(sid, ("igw",))
+                sources = PUBLIC & igw
+                m = m | (AddrMap.constant(ALL, sources) & self.nacl_inbound(subnet, possible))
+            if lb.groups:
+                m = m & self.sg_map(lb.groups, False, possible)
+            maps.append(m.restrict(listen))
+        classes = self.classify(maps[0], maps[1])
+        rules = self.sg_rules(lb.groups, False)
+        igw_hop: list[Hop] = []
+        for sid in lb.subnets:
+            if sid in self.estate.subnets:
+                _, route = self.dests(sid, ("igw",))
+                if route is not None:
+                    gw = self.estate.gateways.get(route.target)
+                    igw_hop = [
+                        Hop(self.addr(route.target), "internet gateway", gw.location if gw else route.location, "gateway"),
+                        Hop(self.addr(sid), f"route {route.destination} -> igw", route.location, "route"),
+                    ]
+                    break
+        if rules:
+            self.emit_reaches(address, rules, classes, igw_hop, lb.unknowns, lb.location)
+        else:
+            for source, kind, ports, narrow, status, cidrs in classes:
+                hops = (Hop(source, "source", NOWHERE, "zone"), *igw_hop, Hop(address, "listener", lb.location, "endpoint"))
+                self.model.reaches.append(Reach(source, kind, address, ports, hops, status, lb.unknowns, narrow,
+                                                location=lb.location, source_cidrs=cidrs))
+        # Backends: a target reached through the load balancer is itself a finding target.
+        lb_cidrs = CidrSet()
+        for sid in lb.subnets:
+            s = self.estate.subnets.get(sid)
+            if s is not None:
+                lb_cidrs = lb_cidrs | s.cidrs
+        for ls in lb.listeners:
+            for source, kind, ports, narrow, status, cidrs in classes:
+                if not ports & ls.port:
+                    continue
+                for tg_id in ls.target_groups:
+                    tg = self.estate.target_groups.get(tg_id)
+                    if tg is None:
+                        continue
+                    for target_id, port_override in tg.targets:
+                        self.backend(lb, ls.location, tg_id, target_id, port_override or tg.port,
+                                     (source, kind, narrow, status, cidrs), lb_cidrs)
+
+    def backend(
+        self,
+        lb: LoadBalancer,
+        listener_loc: Location,
+        tg_id: str,
+        target_id: str,
+        port: int | None,
+        cls: tuple[str, SourceKind, bool, Status, CidrSet],
+        lb_cidrs: CidrSet,
+    ) -> None:
+        source, kind, narrow, status, cidrs = cls
+        c = self.estate.computes.get(target_id)
+        if c is None or port is None:
+            return
+        want = PortSet.tcp(port)
+        for p in c.placements:
+            subnet = self.estate.subnets.get(p.subnet)
+            rules = self.sg_rules(p.groups, False)
+            granted: tuple[SgRule, PortSet] | None = None
+            for r in rules:
+                ok_ref = bool(set(r.groups) & set(lb.groups))
+                ok_cidr = bool(lb_cidrs) and lb_cidrs <= r.cidrs
+                preserved = lb.kind == "network" and not lb.groups and cidrs <= r.cidrs
+                ok_unknown = bool(r.unknowns) and status is Status.CONDITIONAL
+                if (ok_ref or ok_cidr or preserved or ok_unknown) and r.ports & want:
+                    granted = (r, r.ports & want)
+                    break
+            if granted is None or subnet is None:
+                continue
+            if not (lb_cidrs <= subnet.cidrs):
+                nacl = self.nacl_inbound(subnet, status is Status.CONDITIONAL)
+                every, _ = nacl.ports_over(lb_cidrs) if lb_cidrs else (ALL, ALL)
+                if not (want <= every):
+                    continue
+            rule, ports = granted
+            tg = self.estate.target_groups[tg_id]
+            hops = (
+                Hop(source, "source", NOWHERE, "zone"),
+                Hop(self.addr(lb.id), f"load balancer ({'internal' if lb.internal else 'internet-facing'})",
+                    lb.location, "load-balancer"),
+                Hop(self.addr(lb.id) + " listener", "listener forwards", listener_loc, "listener"),
+                Hop(self.addr(tg_id), f"target group port {port}", tg.location, "target-group"),
+                Hop(self.addr(self.rule_group(rule)), rule.describe(), rule.location, "security-group"),
+                Hop(self.addr(c.id), "endpoint", c.location, "endpoint"),
+            )
+            self.model.reaches.append(
+                Reach(source, kind, self.addr(c.id), ports, hops, status,
+                      unknowns=lb.unknowns + rule.unknowns if status is Status.CONDITIONAL else (),
+                      allow_listed=narrow, via=self.addr(lb.id), location=listener_loc, source_cidrs=cidrs)
+            )
+            return
+
+    def managed(self, m: object) -> None:
+        from iacscan.ingest.aws.estate import ManagedEndpoint
+
+        assert isinstance(m, ManagedEndpoint)
+        address = self.addr(m.id)
+        self.model.add_endpoint(Endpoint(address, m.kind, "aws", m.location, m.name, listening=m.ports,
+                                         service_hints=m.service_hints, is_workload=False))
+        if not m.public:
+            return
+        definite = AddrMap.constant(m.ports, m.public_cidrs)
+        possible = AddrMap.constant(m.ports, ALL_ADDRESSES) if m.unknowns else definite
+        for source, kind, ports, narrow, status, cidrs in self.classify(definite, possible):
+            hops = (Hop(source, "source", NOWHERE, "zone"),
+                    Hop(address, f"public endpoint allows {m.public_cidrs}", m.location, "endpoint"))
+            self.model.reaches.append(Reach(source, kind, address, ports, hops, status,
+                                            m.unknowns if status is Status.CONDITIONAL else (), narrow,
+                                            location=m.location, source_cidrs=cidrs))
+
+    def conns(self) -> None:
+        """Endpoint-to-endpoint connectivity inside each VPC, per (subnet, groups) class."""
+        classes: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        for c in self.estate.computes.values():
+            for p in c.placements[:1]:
+                if p.subnet in self.estate.subnets:
+                    classes.setdefault((p.subnet, tuple(sorted(p.groups))), []).append(self.addr(c.id))
+        keys = list(classes)
+        for a in keys:
+            sa = self.estate.subnets[a[0]]
+            out_map = self.sg_map(a[1], True, False)
+            for b in keys:
+                sb = self.estate.subnets[b[0]]
+                if sa.vpc != sb.vpc:
+                    continue
+                allowed = self.pair_ports(a, b, sa, sb, out_map)
+                if allowed:
+                    self.model.conns.append(Conn(tuple(classes[a]), tuple(classes[b]), allowed, layer="aws"))
+
+    def pair_ports(
+        self, a: tuple[str, tuple[str, ...]], b: tuple[str, tuple[str, ...]], sa: Subnet, sb: Subnet, out_map: AddrMap
+    ) -> PortSet:
+        every_out, _ = out_map.ports_over(sb.cidrs)
+        out_ref = PortSet()
+        for r in self.sg_rules(a[1], True):
+            if set(r.groups) & set(b[1]) or (r.self_ref and set(a[1]) & set(b[1])):
+                out_ref = out_ref | r.ports
+        egress = every_out | out_ref
+        in_map = self.sg_map(b[1], False, False)
+        every_in, _ = in_map.ports_over(sa.cidrs)
+        in_ref = PortSet()
+        for r in self.sg_rules(b[1], False):
+            if set(r.groups) & set(a[1]) or (r.self_ref and set(a[1]) & set(b[1])):
+                in_ref = in_ref | r.ports
+        allowed = egress & (every_in | in_ref)
+        if allowed and sa.id != sb.id:
+            n_out, _ = self.nacl_outbound(sa, False).ports_over(sb.cidrs)
+            n_in, _ = self.nacl_inbound(sb, False).ports_over(sa.cidrs)
+            allowed = allowed & n_out & n_in
+        return allowed
+
+
+@lru_cache(maxsize=4096)
+def _sg_map(rules: tuple[SgRule, ...], possible: bool) -> AddrMap:
+    m = AddrMap.empty()
+    for r in rules:
+        cidrs = ALL_ADDRESSES if (possible and r.unknowns) else r.cidrs
+        if cidrs:
+            m = m | AddrMap.constant(r.ports, cidrs)
+    return m
+
+
+def analyse(estate: Estate, diagnostics: Diagnostics) -> Model:
+    return Analyzer(estate, diagnostics).run()
+
