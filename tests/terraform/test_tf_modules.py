@@ -148,3 +148,11 @@ def test_symlink_loop_is_a_diagnostic(load: Loader, tmp_path: Path) -> None:
     roots, diagnostics = load({})
     assert [r.name for r in roots] == ["a"]
     assert ("warning", "a/loop", 0, "symlink loop skipped") in messages(diagnostics)
+
+
+def test_tf_json_files_are_reported_as_unsupported(load: Loader) -> None:
+    roots, diagnostics = load({"main.tf": 'resource "aws_vpc" "v" {}\n', "extra.tf.json": "{}"})
+    assert [r.address for r in roots[0].resources] == ["aws_vpc.v"]
+    assert messages(diagnostics) == [
+        ("info", "extra.tf.json", 0, "JSON configuration syntax (.tf.json) is not supported; file skipped")
+    ]

@@ -98,3 +98,39 @@ def test_invalid_env_value_for_typed_variable(load: Loader) -> None:
     )
     assert roots[0].outputs == {"o": Unknown("var.n (invalid TF_VAR_n)")}
     assert [m[0] for m in messages(diagnostics)] == ["error"]
+
+
+def test_type_constraints_convert_values_and_fill_optional_attributes(load: Loader) -> None:
+    roots, _ = load(
+        {
+            "main.tf": """\
+variable "rules" {
+  type = list(object({
+    port        = number
+    cidrs       = optional(list(string), ["10.0.0.0/8"])
+    description = optional(string)
+  }))
+}
+variable "names" {
+  type    = set(string)
+  default = ["b", "a", "b"]
+}
+variable "flags" {
+  type    = map(bool)
+  default = { x = "true" }
+}
+output "o" {
+  value = [var.rules, var.names, var.flags]
+}
+""",
+            "terraform.tfvars": 'rules = [{ port = "22", extra = 1 }, { port = 80, cidrs = ["0.0.0.0/0"], description = "web" }]\n',
+        }
+    )
+    assert roots[0].outputs["o"] == [
+        [
+            {"port": 22, "cidrs": ["10.0.0.0/8"], "description": None},
+            {"port": 80, "cidrs": ["0.0.0.0/0"], "description": "web"},
+        ],
+        ["a", "b"],
+        {"x": True},
+    ]

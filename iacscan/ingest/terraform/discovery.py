@@ -71,6 +71,12 @@ def discover(scan_root: Path, diagnostics: Diagnostics) -> Tree:
             keep.append(name)
         dirnames[:] = keep
         tf_files = sorted(Path(dirpath) / f for f in filenames if f.endswith(".tf") and not f.startswith("."))
+        for name in sorted(f for f in filenames if f.endswith(".tf.json")):
+            diagnostics.info(
+                "JSON configuration syntax (.tf.json) is not supported; file skipped",
+                tree.location(Path(dirpath) / name),
+                "tf-json-unsupported",
+            )
         if tf_files:
             tree.tf_dirs[Path(dirpath)] = tf_files
     return tree

@@ -31,7 +31,8 @@ from .config import Attr, Block, ModuleConfig
 from .discovery import ModulesManifest, Tree, is_local_source, resolve_local
 from .evaluator import Context, Lazy, Namespace, evaluate, materialize
 from .parser import ParseError, parse_expression
-from .values import EvalError, Ref, Unknown, Value, as_unknown, to_bool, to_number
+from .types import convert
+from .values import EvalError, Ref, Unknown, Value, as_unknown
 
 RESOURCE_META_ATTRS = frozenset({"count", "for_each", "depends_on", "provider"})
 RESOURCE_META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
@@ -273,25 +274,11 @@ class ModuleInstance:
 
 
 def convert_type(value: Value, block: Block) -> Value:
-    """Convert primitive variable values to the declared type, as Terraform does."""
+    """Convert a variable value to the variable's declared type constraint."""
     attr = block.attr("type")
-    if attr is None or isinstance(value, (Unknown, Ref)) or value is None:
+    if attr is None:
         return value
-    vtype = attr.src.strip()
-    try:
-        if vtype == "number" and isinstance(value, str):
-            return to_number(value)
-        if vtype == "bool" and isinstance(value, str):
-            return to_bool(value)
-        if vtype == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
-            from .values import format_number
-
-            return format_number(value)
-        if vtype == "string" and isinstance(value, bool):
-            return "true" if value else "false"
-    except EvalError:
-        return value
-    return value
+    return convert(value, attr.src)
 
 
 def expand(
