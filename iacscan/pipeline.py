@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from iacscan import suppress
+from iacscan import __version__, suppress
 from iacscan.config import Config, find_config, load_config
 from iacscan.engine.catalog import Catalog, Rule, load_catalog
 from iacscan.engine.evaluate import ExtraProducer, evaluate
@@ -58,6 +60,57 @@ def build_contexts(
     return contexts
 
 
+MODEL_CACHE_VERSION = "1"
+
+
+def _model_key(ctx: ScanContext, layers: tuple[str, ...]) -> str | None:
+    """Content hash of everything a layer may read: files, options, config, iacscan version."""
+    h = hashlib.sha256()
+    h.update(f"{MODEL_CACHE_VERSION}|{__version__}|{layers}|{ctx.root}".encode())
+    try:
+        for f in ctx.files:
+            h.update(str(f).encode() + b"\0")
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+        for vf in ctx.options.var_files:
+            h.update(str(vf).encode() + vf.read_bytes())
+    except OSError:
+        return None
+    env = sorted((k, v) for k, v in ctx.options.environ.items() if k.startswith(("TF_VAR_", "IACSCAN_")))
+    h.update(repr(env).encode())
+    h.update(repr(sorted(ctx.config.raw.items(), key=lambda kv: str(kv[0]))).encode())
+    return h.hexdigest()
+
+
+def load_cached(ctx: ScanContext, layers: tuple[str, ...] = ()) -> Model:
+    """Run the layers, or reuse their model and diagnostics when no input changed since the last scan."""
+    cache_dir = ctx.options.cache_dir
+    key = _model_key(ctx, layers) if cache_dir is not None else None
+    path = cache_dir / "models" / f"{key}.pickle" if cache_dir is not None and key else None
+    if path is not None and path.is_file():
+        try:
+            with path.open("rb") as fh:
+                model, diags = pickle.load(fh)
+            if isinstance(model, Model):
+                ctx.diagnostics.items.extend(diags)
+                return model
+        except Exception:  # a stale or corrupt cache entry is just a miss
+            pass
+    local = Diagnostics()
+    sub = ScanContext(ctx.root, ctx.files, ctx.config, local, ctx.options)
+    model = load_layers(sub, layers)
+    ctx.diagnostics.items.extend(local.items)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump((model, local.items), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            pass
+    return model
+
+
 def rule_enabled(config: Config) -> Callable[[Rule], bool]:
     def enabled(rule: Rule) -> bool:
         keys = {rule.slug, rule.id}
@@ -82,7 +135,7 @@ def scan(
     contexts = build_contexts(paths, config, diagnostics, options)
     model = Model()
     for ctx in contexts:
-        model.merge(load_layers(ctx, layers))
+        model.merge(load_cached(ctx, layers))
     findings = evaluate(model, catalog, rule_enabled(config), EXTRA_PRODUCERS)
     result = ScanResult([c.root for c in contexts], model, findings, diagnostics, catalog, config, contexts)
     for step in POST_STEPS:

@@ -15,6 +15,7 @@ import yaml
 
 from iacscan.model.ports import PortSet
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 CONFIDENCES: tuple[str, ...] = ("low", "medium", "high")
 TEMPLATES: tuple[str, ...] = (
@@ -153,7 +154,7 @@ def _load(directory: str) -> Catalog:
     d = Path(directory)
     rules = []
     for f in sorted(d.glob("*.yaml")):
-        data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        data = yaml.load(f.read_text(encoding="utf-8"), Loader=_LOADER)
         rules.append(_rule_from(data, f.name))
     ids = [r.id for r in rules]
     slugs = [r.slug for r in rules]
@@ -161,7 +162,7 @@ def _load(directory: str) -> Catalog:
         dup = {x for x in seq if seq.count(x) > 1}
         if dup:
             raise CatalogError(f"duplicate rule {what}: {sorted(dup)}")
-    svc_data = yaml.safe_load((d / "catalogue" / "services.yaml").read_text(encoding="utf-8"))
+    svc_data = yaml.load((d / "catalogue" / "services.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
     services = []
     for s in svc_data["services"]:
         ports = PortSet()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from iacscan.engine.catalog import Catalog, Rule, Service
 from iacscan.engine.finding import Finding
@@ -20,14 +21,27 @@ from iacscan.source import Location
 
 def services_for(ep: Endpoint | None, ports: PortSet, services: Iterable[Service]) -> list[tuple[Service, PortSet]]:
     """Which catalogue services ``ports`` of ``ep`` belong to, by port and by image/type hint."""
+    if ep is None:
+        return list(_services_for((), (), None, ports, tuple(services)))
+    return list(_services_for(ep.images, ep.service_hints, ep.listening, ports, tuple(services)))
+
+
+@lru_cache(maxsize=65536)
+def _services_for(
+    images: tuple[str, ...],
+    hints: tuple[str, ...],
+    listening: PortSet | None,
+    ports: PortSet,
+    services: tuple[Service, ...],
+) -> tuple[tuple[Service, PortSet], ...]:
     out: list[tuple[Service, PortSet]] = []
     for s in services:
         matched = ports & s.ports
-        if ep is not None and (s.id in ep.service_hints or any(s.matches_image(i) for i in ep.images)):
-            matched = matched | (ports & ep.listening if ep.listening is not None else ports)
+        if s.id in hints or any(s.matches_image(i) for i in images):
+            matched = matched | (ports & listening if listening is not None else ports)
         if matched:
             out.append((s, matched))
-    return out
+    return tuple(out)
 
 
 @dataclass
@@ -95,7 +109,11 @@ def _message(acc: _Acc, model: Model) -> str:
     ep = model.endpoints.get(acc.target)
     name = f" ({ep.name})" if ep is not None and ep.name and ep.name not in acc.target else ""
     ports = ", ".join(acc.ports.to_strings())
-    svc = ", ".join(acc.services) if len(acc.services) <= 4 else f"{', '.join(acc.services[:3])} and {len(acc.services) - 3} more services"
+    svc = (
+        ", ".join(acc.services)
+        if len(acc.services) <= 4
+        else f"{', '.join(acc.services[:3])} and {len(acc.services) - 3} more services"
+    )
     t = acc.rule.template
     if t in ("service-reachable", "other-ports-reachable"):
         what = f"{svc} ({ports})" if svc else ports

@@ -133,7 +133,7 @@ PUBLIC_V6 = PUBLIC & ALL_V6
 
 def covers_internet(s: CidrSet) -> bool:
     """True when ``s`` holds the whole public IPv4 or the whole public IPv6 space."""
-    return PUBLIC_V4 <= s or PUBLIC_V6 <= s
+    return s >= PUBLIC_V4 or s >= PUBLIC_V6
 
 
 @dataclass(frozen=True)
@@ -223,9 +223,7 @@ class AddrMap:
         return self.map(lambda v: v & ports)
 
     def map(self, fn: Callable[[PortSet], PortSet]) -> AddrMap:
-        return AddrMap(
-            self._compact([(s, fn(v)) for s, v in self.v4]), self._compact([(s, fn(v)) for s, v in self.v6])
-        )
+        return AddrMap(self._compact([(s, fn(v)) for s, v in self.v4]), self._compact([(s, fn(v)) for s, v in self.v6]))
 
     def segments(self) -> Iterator[tuple[CidrSet, PortSet]]:
         for fam in (4, 6):

@@ -19,6 +19,8 @@ _PROTO_NUMBERS: dict[str, str] = {"6": "tcp", "17": "udp", "132": "sctp", "1": "
 
 
 def normalise(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
+    if isinstance(intervals, tuple) and len(intervals) <= 1:
+        return intervals if not intervals or intervals[0][0] <= intervals[0][1] else ()
     out: list[list[int]] = []
     for lo, hi in sorted(i for i in intervals if i[0] <= i[1]):
         if out and lo <= out[-1][1] + 1:

@@ -51,4 +51,5 @@ def render(findings: list[Finding], diagnostics: list[Diagnostic]) -> str:
         "findings": [finding_to_json(f) for f in findings],
         "diagnostics": [d.to_json() for d in diagnostics],
     }
-    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    # Compact: json's C encoder only runs without indent, and large estates have many findings.
+    return json.dumps(doc, separators=(",", ":")) + "\n"

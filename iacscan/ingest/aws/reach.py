@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from iacscan.ingest.aws.estate import (
     Compute,
@@ -66,6 +66,7 @@ _DEFAULT_NACL_ENTRIES = (
 UNKNOWN_PLACEMENT = "the instance's subnet and public addressing"
 
 
+@lru_cache(maxsize=4096)
 def _returnable(v: PortSet) -> PortSet:
     """Protocols whose responses an egress NACL value ``v`` lets back to a client."""
     out = PortSet()
@@ -118,7 +119,7 @@ class Analyzer:
         local = vpc.cidrs if vpc else subnet.cidrs
         return (Route(local, 0 if not local else 8, "local", "local", rt.location if rt else NOWHERE), *routes)
 
-    @lru_cache(maxsize=None)  # noqa: B019 - analyzer lives for one scan
+    @cache  # noqa: B019 - analyzer lives for one scan
     def route_regions(self, subnet_id: str) -> tuple[tuple[CidrSet, Route], ...]:
         """Each route with the destinations it wins by longest-prefix match."""
         subnet = self.estate.subnets[subnet_id]
@@ -154,7 +155,7 @@ class Analyzer:
                 return n
         return Nacl(f"default NACL of {subnet.vpc}", subnet.vpc, _DEFAULT_NACL_ENTRIES, default=True)
 
-    @lru_cache(maxsize=None)  # noqa: B019
+    @cache  # noqa: B019
     def nacl_map(self, nacl_id: str, subnet_id: str, egress: bool, possible: bool) -> AddrMap:
         nacl = self.nacl(self.estate.subnets[subnet_id])
         allowed = AddrMap.empty()
@@ -170,6 +171,7 @@ class Analyzer:
             decided = decided | region
         return allowed
 
+    @cache  # noqa: B019
     def nacl_inbound(self, subnet: Subnet, possible: bool) -> AddrMap:
         """Requests admitted at the subnet boundary whose responses can also leave it."""
         n = self.nacl(subnet)
@@ -177,6 +179,7 @@ class Analyzer:
         ret = self.nacl_map(n.id, subnet.id, True, possible).map(_returnable)
         return inbound & ret
 
+    @cache  # noqa: B019
     def nacl_outbound(self, subnet: Subnet, possible: bool) -> AddrMap:
         n = self.nacl(subnet)
         out = self.nacl_map(n.id, subnet.id, True, possible)
@@ -193,6 +196,7 @@ class Analyzer:
             out.extend(r for r in sg.rules if r.egress == egress)
         return out
 
+    @cache  # noqa: B019
     def sg_map(self, groups: tuple[str, ...], egress: bool, possible: bool) -> AddrMap:
         return _sg_map(tuple(self.sg_rules(groups, egress)), possible)
 
@@ -250,18 +254,34 @@ class Analyzer:
             sources = sources | (PUBLIC_V6 & igw)
         if not sources:
             return AddrMap.empty(), []
-        m = AddrMap.constant(ALL, sources) & self.nacl_inbound(subnet, possible) & self.sg_map(p.groups, False, possible)
+        m = (
+            AddrMap.constant(ALL, sources)
+            & self.nacl_inbound(subnet, possible)
+            & self.sg_map(p.groups, False, possible)
+        )
         hops = []
         if route is not None:
             gw = self.estate.gateways.get(route.target)
             hops.append(
-                Hop(self.addr(route.target) if route.target else "internet gateway", "internet gateway",
-                    gw.location if gw else route.location, "gateway")
+                Hop(
+                    self.addr(route.target) if route.target else "internet gateway",
+                    "internet gateway",
+                    gw.location if gw else route.location,
+                    "gateway",
+                )
             )
-            hops.append(Hop(self.addr(subnet.id), f"route {route.destination} -> {route.target_kind}", route.location, "route"))
+            hops.append(
+                Hop(self.addr(subnet.id), f"route {route.destination} -> {route.target_kind}", route.location, "route")
+            )
         n = self.nacl(subnet)
-        hops.append(Hop(self.addr(n.id) if not n.id.startswith("default NACL") else n.id, "NACL allows request and response",
-                        n.location, "nacl"))
+        hops.append(
+            Hop(
+                self.addr(n.id) if not n.id.startswith("default NACL") else n.id,
+                "NACL allows request and response",
+                n.location,
+                "nacl",
+            )
+        )
         return m, hops
 
     def classify(
@@ -289,7 +309,9 @@ class Analyzer:
                     out.append((str(cidrs), SourceKind.PUBLIC_CIDR, rest, narrow, status, cidrs))
         return out
 
-    def granting(self, rules: list[SgRule], cidrs: CidrSet, ports: PortSet, possible: bool) -> list[tuple[SgRule, PortSet]]:
+    def granting(
+        self, rules: list[SgRule], cidrs: CidrSet, ports: PortSet, possible: bool
+    ) -> list[tuple[SgRule, PortSet]]:
         out = []
         for r in rules:
             peer = r.cidrs if not (possible and r.unknowns) else ALL_ADDRESSES
@@ -323,17 +345,41 @@ class Analyzer:
                     Hop(target, "endpoint", target_loc, "endpoint"),
                 )
                 self.model.reaches.append(
-                    Reach(source, kind, target, part, hops, status,
-                          unknowns=(rule.unknowns or unknowns) if status is Status.CONDITIONAL else (),
-                          allow_listed=narrow, via=via, location=rule.location, source_cidrs=cidrs)
+                    Reach(
+                        source,
+                        kind,
+                        target,
+                        part,
+                        hops,
+                        status,
+                        unknowns=(rule.unknowns or unknowns) if status is Status.CONDITIONAL else (),
+                        allow_listed=narrow,
+                        via=via,
+                        location=rule.location,
+                        source_cidrs=cidrs,
+                    )
                 )
             if remaining:
-                hops = (Hop(source, "source", NOWHERE, "zone"), *pre_hops, *extra_hops,
-                        Hop(target, "endpoint", target_loc, "endpoint"))
+                hops = (
+                    Hop(source, "source", NOWHERE, "zone"),
+                    *pre_hops,
+                    *extra_hops,
+                    Hop(target, "endpoint", target_loc, "endpoint"),
+                )
                 self.model.reaches.append(
-                    Reach(source, kind, target, remaining, hops, status,
-                          unknowns=unknowns if status is Status.CONDITIONAL else (), allow_listed=narrow, via=via,
-                          location=target_loc, source_cidrs=cidrs)
+                    Reach(
+                        source,
+                        kind,
+                        target,
+                        remaining,
+                        hops,
+                        status,
+                        unknowns=unknowns if status is Status.CONDITIONAL else (),
+                        allow_listed=narrow,
+                        via=via,
+                        location=target_loc,
+                        source_cidrs=cidrs,
+                    )
                 )
 
     def rule_group(self, rule: SgRule) -> str:
@@ -380,8 +426,9 @@ class Analyzer:
         rules = [r for p in c.placements for r in self.sg_rules(p.groups, False)]
         classes = self.classify(m_def, m_pos)
         self.emit_reaches(ep.address, rules, classes, hops, tuple(dict.fromkeys(unknowns)), c.location)
-        internet_ports = next((x[2] for x in classes if x[1] is SourceKind.INTERNET and x[4] is Status.EXPOSED),
-                              PortSet())
+        internet_ports = next(
+            (x[2] for x in classes if x[1] is SourceKind.INTERNET and x[4] is Status.EXPOSED), PortSet()
+        )
         if c.is_workload:
             self.lan(c, ep, rules, internet_ports)
             self.egress(c, ep)
@@ -419,14 +466,27 @@ class Analyzer:
                     Hop(ep.address, "endpoint", c.location, "endpoint"),
                 )
                 self.model.reaches.append(
-                    Reach(src, SourceKind.LAN, ep.address, part, hops, location=rule.location,
-                          detail=f"from {rule.cidrs}", source_cidrs=vpc.cidrs)
+                    Reach(
+                        src,
+                        SourceKind.LAN,
+                        ep.address,
+                        part,
+                        hops,
+                        location=rule.location,
+                        detail=f"from {rule.cidrs}",
+                        source_cidrs=vpc.cidrs,
+                    )
                 )
                 if PortSet.proto("tcp") <= rule.ports:  # the rule itself is "every port from the whole VPC"
                     self.model.lateral.append(
-                        LateralFact(ep.address, self.addr(vpc.id), part,
-                                    f"security group rule allows {rule.cidrs} on {','.join(part.to_strings())}",
-                                    rule.location, hops)
+                        LateralFact(
+                            ep.address,
+                            self.addr(vpc.id),
+                            part,
+                            f"security group rule allows {rule.cidrs} on {','.join(part.to_strings())}",
+                            rule.location,
+                            hops,
+                        )
                     )
 
     def egress(self, c: Compute, ep: Endpoint) -> None:
@@ -455,8 +515,14 @@ class Analyzer:
             if rules:
                 hops.append(Hop(self.addr(self.rule_group(rules[0][0])), rules[0][0].describe(), loc, "security-group"))
             if route is not None:
-                hops.append(Hop(self.addr(route.target), f"route {route.destination} -> {route.target_kind}",
-                                route.location, "route"))
+                hops.append(
+                    Hop(
+                        self.addr(route.target),
+                        f"route {route.destination} -> {route.target_kind}",
+                        route.location,
+                        "route",
+                    )
+                )
             hops.append(Hop(INTERNET, "destination", NOWHERE, "zone"))
             self.model.egress.append(EgressFact(ep.address, ports, tuple(hops), loc))
 
@@ -465,8 +531,16 @@ class Analyzer:
         listen = PortSet()
         for ls in lb.listeners:
             listen = listen | ls.port
-        ep = Endpoint(address, f"aws_lb/{lb.kind}", "aws", lb.location, lb.name,
-                      tuple(self.addr(s) for s in lb.subnets), listening=listen, is_workload=False)
+        ep = Endpoint(
+            address,
+            f"aws_lb/{lb.kind}",
+            "aws",
+            lb.location,
+            lb.name,
+            tuple(self.addr(s) for s in lb.subnets),
+            listening=listen,
+            is_workload=False,
+        )
         self.model.add_endpoint(ep)
         if lb.internal:
             return
@@ -492,7 +566,12 @@ class Analyzer:
                 if route is not None:
                     gw = self.estate.gateways.get(route.target)
                     igw_hop = [
-                        Hop(self.addr(route.target), "internet gateway", gw.location if gw else route.location, "gateway"),
+                        Hop(
+                            self.addr(route.target),
+                            "internet gateway",
+                            gw.location if gw else route.location,
+                            "gateway",
+                        ),
                         Hop(self.addr(sid), f"route {route.destination} -> igw", route.location, "route"),
                     ]
                     break
@@ -500,9 +579,25 @@ class Analyzer:
             self.emit_reaches(address, rules, classes, igw_hop, lb.unknowns, lb.location)
         else:
             for source, kind, ports, narrow, status, cidrs in classes:
-                hops = (Hop(source, "source", NOWHERE, "zone"), *igw_hop, Hop(address, "listener", lb.location, "endpoint"))
-                self.model.reaches.append(Reach(source, kind, address, ports, hops, status, lb.unknowns, narrow,
-                                                location=lb.location, source_cidrs=cidrs))
+                hops = (
+                    Hop(source, "source", NOWHERE, "zone"),
+                    *igw_hop,
+                    Hop(address, "listener", lb.location, "endpoint"),
+                )
+                self.model.reaches.append(
+                    Reach(
+                        source,
+                        kind,
+                        address,
+                        ports,
+                        hops,
+                        status,
+                        lb.unknowns,
+                        narrow,
+                        location=lb.location,
+                        source_cidrs=cidrs,
+                    )
+                )
         # Backends: a target reached through the load balancer is itself a finding target.
         lb_cidrs = CidrSet()
         for sid in lb.subnets:
@@ -518,8 +613,15 @@ class Analyzer:
                     if tg is None:
                         continue
                     for target_id, port_override in tg.targets:
-                        self.backend(lb, ls.location, tg_id, target_id, port_override or tg.port,
-                                     (source, kind, narrow, status, cidrs), lb_cidrs)
+                        self.backend(
+                            lb,
+                            ls.location,
+                            tg_id,
+                            target_id,
+                            port_override or tg.port,
+                            (source, kind, narrow, status, cidrs),
+                            lb_cidrs,
+                        )
 
     def backend(
         self,
@@ -559,17 +661,31 @@ class Analyzer:
             tg = self.estate.target_groups[tg_id]
             hops = (
                 Hop(source, "source", NOWHERE, "zone"),
-                Hop(self.addr(lb.id), f"load balancer ({'internal' if lb.internal else 'internet-facing'})",
-                    lb.location, "load-balancer"),
+                Hop(
+                    self.addr(lb.id),
+                    f"load balancer ({'internal' if lb.internal else 'internet-facing'})",
+                    lb.location,
+                    "load-balancer",
+                ),
                 Hop(self.addr(lb.id) + " listener", "listener forwards", listener_loc, "listener"),
                 Hop(self.addr(tg_id), f"target group port {port}", tg.location, "target-group"),
                 Hop(self.addr(self.rule_group(rule)), rule.describe(), rule.location, "security-group"),
                 Hop(self.addr(c.id), "endpoint", c.location, "endpoint"),
             )
             self.model.reaches.append(
-                Reach(source, kind, self.addr(c.id), ports, hops, status,
-                      unknowns=lb.unknowns + rule.unknowns if status is Status.CONDITIONAL else (),
-                      allow_listed=narrow, via=self.addr(lb.id), location=listener_loc, source_cidrs=cidrs)
+                Reach(
+                    source,
+                    kind,
+                    self.addr(c.id),
+                    ports,
+                    hops,
+                    status,
+                    unknowns=lb.unknowns + rule.unknowns if status is Status.CONDITIONAL else (),
+                    allow_listed=narrow,
+                    via=self.addr(lb.id),
+                    location=listener_loc,
+                    source_cidrs=cidrs,
+                )
             )
             return
 
@@ -578,18 +694,41 @@ class Analyzer:
 
         assert isinstance(m, ManagedEndpoint)
         address = self.addr(m.id)
-        self.model.add_endpoint(Endpoint(address, m.kind, "aws", m.location, m.name, listening=m.ports,
-                                         service_hints=m.service_hints, is_workload=False))
+        self.model.add_endpoint(
+            Endpoint(
+                address,
+                m.kind,
+                "aws",
+                m.location,
+                m.name,
+                listening=m.ports,
+                service_hints=m.service_hints,
+                is_workload=False,
+            )
+        )
         if not m.public:
             return
         definite = AddrMap.constant(m.ports, m.public_cidrs)
         possible = AddrMap.constant(m.ports, ALL_ADDRESSES) if m.unknowns else definite
         for source, kind, ports, narrow, status, cidrs in self.classify(definite, possible):
-            hops = (Hop(source, "source", NOWHERE, "zone"),
-                    Hop(address, f"public endpoint allows {m.public_cidrs}", m.location, "endpoint"))
-            self.model.reaches.append(Reach(source, kind, address, ports, hops, status,
-                                            m.unknowns if status is Status.CONDITIONAL else (), narrow,
-                                            location=m.location, source_cidrs=cidrs))
+            hops = (
+                Hop(source, "source", NOWHERE, "zone"),
+                Hop(address, f"public endpoint allows {m.public_cidrs}", m.location, "endpoint"),
+            )
+            self.model.reaches.append(
+                Reach(
+                    source,
+                    kind,
+                    address,
+                    ports,
+                    hops,
+                    status,
+                    m.unknowns if status is Status.CONDITIONAL else (),
+                    narrow,
+                    location=m.location,
+                    source_cidrs=cidrs,
+                )
+            )
 
     def conns(self) -> None:
         """Endpoint-to-endpoint connectivity inside each VPC, per (subnet, groups) class."""
@@ -613,24 +752,31 @@ class Analyzer:
     def pair_ports(
         self, a: tuple[str, tuple[str, ...]], b: tuple[str, tuple[str, ...]], sa: Subnet, sb: Subnet, out_map: AddrMap
     ) -> PortSet:
-        every_out, _ = out_map.ports_over(sb.cidrs)
-        out_ref = PortSet()
-        for r in self.sg_rules(a[1], True):
-            if set(r.groups) & set(b[1]) or (r.self_ref and set(a[1]) & set(b[1])):
-                out_ref = out_ref | r.ports
-        egress = every_out | out_ref
-        in_map = self.sg_map(b[1], False, False)
-        every_in, _ = in_map.ports_over(sa.cidrs)
-        in_ref = PortSet()
-        for r in self.sg_rules(b[1], False):
-            if set(r.groups) & set(a[1]) or (r.self_ref and set(a[1]) & set(b[1])):
-                in_ref = in_ref | r.ports
-        allowed = egress & (every_in | in_ref)
+        egress = self.every(a[1], True, sb.cidrs) | self.ref_ports(a[1], b[1], True)
+        if not egress:
+            return egress
+        allowed = egress & (self.every(b[1], False, sa.cidrs) | self.ref_ports(b[1], a[1], False))
         if allowed and sa.id != sb.id:
-            n_out, _ = self.nacl_outbound(sa, False).ports_over(sb.cidrs)
-            n_in, _ = self.nacl_inbound(sb, False).ports_over(sa.cidrs)
-            allowed = allowed & n_out & n_in
+            allowed = allowed & self.nacl_pair(sa, sb)
         return allowed
+
+    @cache  # noqa: B019
+    def every(self, groups: tuple[str, ...], egress: bool, peer: CidrSet) -> PortSet:
+        return self.sg_map(groups, egress, False).ports_over(peer)[0]
+
+    @cache  # noqa: B019
+    def ref_ports(self, mine: tuple[str, ...], peer: tuple[str, ...], egress: bool) -> PortSet:
+        out = PortSet()
+        for r in self.sg_rules(mine, egress):
+            if set(r.groups) & set(peer) or (r.self_ref and set(mine) & set(peer)):
+                out = out | r.ports
+        return out
+
+    @cache  # noqa: B019
+    def nacl_pair(self, sa: Subnet, sb: Subnet) -> PortSet:
+        n_out, _ = self.nacl_outbound(sa, False).ports_over(sb.cidrs)
+        n_in, _ = self.nacl_inbound(sb, False).ports_over(sa.cidrs)
+        return n_out & n_in
 
 
 @lru_cache(maxsize=4096)
@@ -645,4 +791,3 @@ def _sg_map(rules: tuple[SgRule, ...], possible: bool) -> AddrMap:
 
 def analyse(estate: Estate, diagnostics: Diagnostics) -> Model:
     return Analyzer(estate, diagnostics).run()
-
