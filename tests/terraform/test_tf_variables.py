@@ -123,7 +123,9 @@ output "o" {
   value = [var.rules, var.names, var.flags]
 }
 """,
-            "terraform.tfvars": 'rules = [{ port = "22", extra = 1 }, { port = 80, cidrs = ["0.0.0.0/0"], description = "web" }]\n',
+            "terraform.tfvars": (
+                'rules = [{ port = "22", extra = 1 }, { port = 80, cidrs = ["0.0.0.0/0"], description = "web" }]\n'
+            ),
         }
     )
     assert roots[0].outputs["o"] == [
