@@ -17,7 +17,7 @@ Rules (``rules/*.yaml``) turn facts into findings; they never see parser data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from iacscan.model.addr import CidrSet
 from iacscan.model.ports import PortSet
@@ -27,7 +27,7 @@ INTERNET = "internet"
 LAN = "lan"
 
 
-class SourceKind(str, Enum):
+class SourceKind(StrEnum):
     INTERNET = "internet"  # the whole public address space
     PUBLIC_CIDR = "public-cidr"  # part of the public address space
     LAN = "lan"  # private networks / the whole VPC / every workload of a cluster or network
@@ -35,7 +35,7 @@ class SourceKind(str, Enum):
     HOST = "host"  # the host or node itself
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     EXPOSED = "exposed"
     CONDITIONAL = "conditional"
 

@@ -170,10 +170,7 @@ class PortSet:
         return self == _ALL
 
     def contains(self, proto: str, port: int) -> bool:
-        for lo, hi in self._map().get(proto, ()):
-            if lo <= port <= hi:
-                return True
-        return False
+        return any(lo <= port <= hi for lo, hi in self._map().get(proto, ()))
 
     def count(self, proto: str = "tcp") -> int:
         return sum(hi - lo + 1 for lo, hi in self._map().get(proto, ()))

@@ -266,7 +266,7 @@ class _Converter:
 
     def vpcs(self) -> None:
         for r in self.of("aws_vpc"):
-            c, unk = self.cidrs(r, r.attrs.get("cidr_block"), "cidr_block")
+            c, _unk = self.cidrs(r, r.attrs.get("cidr_block"), "cidr_block")
             self.e.vpcs[r.address] = Vpc(r.address, c, r.location, name_tag(r.attrs))
             if name_tag(r.attrs):
                 self.e.names[r.address] = name_tag(r.attrs)
@@ -317,7 +317,7 @@ class _Converter:
         raw = dest_raw if dest_raw is not None else dest6_raw
         if raw is None:
             return None  # prefix-list destinations are not modelled
-        dest, unk = self.cidrs(r, raw, key)
+        dest, _unk = self.cidrs(r, raw, key)
         if not dest:
             return None
         prefix = next(iter(dest.networks())).prefixlen
@@ -559,8 +559,17 @@ class _Converter:
                 if t:
                     eip_targets.add(t)
         enis: dict[str, TfResource] = {r.address: r for r in self.of("aws_network_interface")}
+        extra_groups: dict[str, list[Any]] = {}
         for r in self.of("aws_network_interface_sg_attachment"):
-            pass  # merged below
+            eni_id = ref(r.attrs.get("network_interface_id"))
+            if eni_id:
+                extra_groups.setdefault(eni_id, []).append(r.attrs.get("security_group_id"))
+
+        def eni_groups(eni: TfResource) -> Any:
+            base = eni.attrs.get("security_groups")
+            extra = extra_groups.get(eni.address, [])
+            return (base if isinstance(base, list) else []) + extra if extra else base
+
         lts = {r.address: r for r in self.of("aws_launch_template")}
         for r in self.of("aws_instance"):
             a = r.attrs
@@ -609,7 +618,7 @@ class _Converter:
             if address in attached:
                 continue
             pub = True if address in eip_targets else None
-            p = self._placement(r.attrs.get("subnet_id"), r.attrs.get("security_groups"), pub, False, r, [])
+            p = self._placement(r.attrs.get("subnet_id"), eni_groups(r), pub, False, r, [])
             self.e.computes[address] = Compute(
                 address, "aws_network_interface", (p,), False, name_tag(r.attrs), r.location
             )
