@@ -1,0 +1,1 @@
+"""Maintenance commands run from a source checkout (``python3 -m iacscan.tools.<name>``)."""
