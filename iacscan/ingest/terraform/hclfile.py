@@ -15,6 +15,7 @@ parallel across processes when many files are uncached.
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import hashlib
 import json
 import os
@@ -168,12 +169,21 @@ def parse_files(paths: list[Path], *, cache_dir: Path | None, jobs: int | None =
     total = sum(len(t) for _, _, t in todo)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     results: list[dict[str, Any]]
+    texts = [t for _, _, t in todo]
     if len(todo) > PARALLEL_MIN_FILES and total > PARALLEL_MIN_BYTES and workers > 1:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            results = list(pool.map(parse_text, [t for _, _, t in todo], chunksize=4))
+        results = _parse_parallel(texts, min(workers, len(todo)))
     else:
-        results = [parse_text(t) for _, _, t in todo]
+        results = [parse_text(t) for t in texts]
     for (path, digest, _), result in zip(todo, results, strict=True):
         _write_cache(cache_dir, digest, result)
         out[path] = _to_parsed(path, result)
     return out
+
+
+def _parse_parallel(texts: list[str], workers: int) -> list[dict[str, Any]]:
+    """Parse in a process pool; fall back to serial parsing where processes are unavailable."""
+    try:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(parse_text, texts, chunksize=max(1, len(texts) // (workers * 4))))
+    except (OSError, concurrent.futures.process.BrokenProcessPool, NotImplementedError):
+        return [parse_text(t) for t in texts]
