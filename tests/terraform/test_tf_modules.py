@@ -156,3 +156,55 @@ def test_tf_json_files_are_reported_as_unsupported(load: Loader) -> None:
     assert messages(diagnostics) == [
         ("info", "extra.tf.json", 0, "JSON configuration syntax (.tf.json) is not supported; file skipped")
     ]
+
+
+def test_module_with_unknown_count_and_for_each(load: Loader) -> None:
+    roots, diagnostics = load(
+        {
+            "root/main.tf": """\
+variable "n" {
+  type = number
+}
+variable "keys" {
+  type = set(string)
+}
+module "c" {
+  source = "../mod"
+  count  = var.n
+}
+module "f" {
+  source   = "../mod"
+  for_each = var.keys
+}
+output "c0" {
+  value = module.c[0].id
+}
+output "fk" {
+  value = module.f["anything"].id
+}
+""",
+            "mod/main.tf": 'resource "aws_vpc" "v" {}\noutput "id" {\n  value = aws_vpc.v.id\n}\n',
+        }
+    )
+    assert [r.address for r in roots[0].resources] == [
+        "module.c[0].aws_vpc.v",
+        'module.f["*"].aws_vpc.v',
+    ]
+    assert roots[0].outputs == {
+        "c0": Ref("module.c[0].aws_vpc.v", "id"),
+        "fk": Unknown("module.f (for_each unknown)"),
+    }
+    assert [(m[0], m[2]) for m in messages(diagnostics)] == [("warning", 7), ("warning", 11)]
+
+
+def test_registry_module_found_in_conventional_dir_without_modules_json(load: Loader) -> None:
+    roots, diagnostics = load(
+        {
+            "root/main.tf": 'module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n',
+            "root/.terraform/modules/vpc/main.tf": 'resource "aws_vpc" "this" {\n  cidr_block = "10.9.0.0/16"\n}\n',
+        }
+    )
+    assert [(r.address, r.attrs) for r in roots[0].resources] == [
+        ("module.vpc.aws_vpc.this", {"cidr_block": "10.9.0.0/16"})
+    ]
+    assert messages(diagnostics) == []

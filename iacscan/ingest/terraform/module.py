@@ -561,7 +561,9 @@ class ModuleCall:
                 return None, None, "module source missing", key
         else:
             found = session.manifest.dirs.get(key)
-            if found is None or not found.is_dir():
+            if found is None:  # no modules.json entry: try terraform init's conventional layout
+                found = session.root_dir / ".terraform" / "modules" / key
+            if not found.is_dir():
                 session.reporter.emit(
                     "warning",
                     f"module {self.name!r} source {source!r}: module source not available offline",

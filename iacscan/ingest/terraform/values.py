@@ -4,6 +4,11 @@ A value is ``None | bool | int | float | str | list[Value] | dict[str, Value] | 
 ``Unknown`` is a value nobody can know before apply (an unset variable, a data source
 attribute); ``Ref`` is a computed identifier of a managed resource (``aws_security_group.web.id``)
 that later stages use to link resources together.
+
+A Ref used inside a string template or arithmetic becomes
+``Unknown("<address>.<attr> (known after apply)")``.  As in HCL, a template that is exactly one
+interpolation (``"${aws_security_group.web.id}"``, common in Terraform 0.11 code) is the value
+itself, so it stays a Ref.
 """
 
 from __future__ import annotations
