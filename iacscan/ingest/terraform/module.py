@@ -166,6 +166,11 @@ class ModuleInstance:
         except RecursionError:
             self.session.reporter.emit("error", f"expression for {attr.name!r} nests too deeply", where, "tf-eval")
             return Unknown(f"{label or attr.name} (too deeply nested)")
+        except Exception as exc:  # an evaluator bug must not stop the scan
+            self.session.reporter.emit(
+                "error", f"internal error evaluating {attr.name!r}: {exc!r}", where, "tf-internal"
+            )
+            return Unknown(f"{label or attr.name} (internal error)")
 
     # -- symbol resolution -----------------------------------------------------------------
     def resolve(self, name: str) -> Value:
