@@ -156,17 +156,12 @@ def _load_root(
     inputs: dict[str, Callable[[], Value]] = {name: _const(value) for name, value in values.items()}
     root = ModuleInstance(session, "", config, inputs, module_dir=directory)
     resources: list[TfResource] = []
-    for group, _inst in root.walk():
-        for obj in group.objects():
-            if obj.instance is not _inst:
-                continue
-            try:
-                resources.append(_to_resource(session, obj))
-            except Exception as exc:
-                where = session.location(group.block.file, group.block.line)
-                reporter.emit(
-                    "error", f"internal error evaluating {obj.instance.address}: {exc!r}", where, "tf-internal"
-                )
+    for obj in root.walk():
+        try:
+            resources.append(_to_resource(session, obj))
+        except Exception as exc:  # one bad resource never stops the rest
+            where = session.location(obj.group.block.file, obj.group.block.line)
+            reporter.emit("error", f"internal error evaluating {obj.instance.address}: {exc!r}", where, "tf-internal")
     outputs: dict[str, Value] = {}
     for name in config.outputs:
         try:

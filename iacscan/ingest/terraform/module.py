@@ -267,12 +267,12 @@ class ModuleInstance:
         return call.value()
 
     # -- expansion for listing ---------------------------------------------------------------
-    def walk(self) -> Iterator[tuple[ResourceGroup, Instance]]:
+    def walk(self) -> Iterator[ResourceObject]:
+        """Every resource instance of this module and its descendants, in declaration order."""
         if self.config is None:
             return
         for group in self.groups.values():
-            for inst in group.instances():
-                yield group, inst
+            yield from group.objects()
         for call in self.calls.values():
             for child in call.children():
                 yield from child.walk()
