@@ -298,11 +298,15 @@ class HostAnalysis:
     def _egress(self, w: Workload) -> None:
         mode = self.mode(w)
         if mode == "host":
+            o = self.owner(w)
+            loc = next((f.location for f in o.host_flags if f.kind == "host-network"), o.location)
+            if o is not w:
+                loc = w.network_mode_location
             host_path = (
-                Hop(w.address, "host network", w.location, "endpoint"),
+                Hop(w.address, "host network", loc, "endpoint"),
                 Hop(INTERNET, "the host's routes", kind="zone"),
             )
-            self.model.egress.append(EgressFact(w.address, PortSet.all(), host_path, w.location))
+            self.model.egress.append(EgressFact(w.address, PortSet.all(), host_path, loc))
             return
         outward = [a for a in self.attachments(w) if not self.net(a.network).internal]
         if not outward:
