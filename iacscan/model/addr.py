@@ -88,7 +88,7 @@ class CidrSet:
     def to_strings(self, limit: int = 0) -> list[str]:
         nets = [str(n) for n in self.networks()]
         if limit and len(nets) > limit:
-            return [*nets[:limit], f"+{len(nets) - limit} more"]
+            return [*nets[:limit], f"+{len(nets) - limit}-more"]
         return nets
 
     def ranges(self) -> list[str]:

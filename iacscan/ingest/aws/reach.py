@@ -423,6 +423,7 @@ class Analyzer:
             m_def = m_def.restrict(c.listening)
             m_pos = m_pos.restrict(c.listening)
         hops = next((h for _, _, h, _ in results if h), [])
+        self.check_return_path(c)
         rules = [r for p in c.placements for r in self.sg_rules(p.groups, False)]
         classes = self.classify(m_def, m_pos)
         self.emit_reaches(ep.address, rules, classes, hops, tuple(dict.fromkeys(unknowns)), c.location)
@@ -432,6 +433,31 @@ class Analyzer:
         if c.is_workload:
             self.lan(c, ep, rules, internet_ports)
             self.egress(c, ep)
+
+    def check_return_path(self, c: Compute) -> None:
+        """Report "request allowed, response blocked" (stateless NACL) distinctly from "allowed"."""
+        for p in c.placements:
+            subnet = self.estate.subnets.get(p.subnet)
+            if subnet is None or not self.has_public_ip(p, subnet):
+                continue
+            igw, _ = self.dests(subnet.id, ("igw",))
+            if not PUBLIC_V4 & igw:
+                continue
+            n = self.nacl(subnet)
+            req = AddrMap.constant(ALL, PUBLIC_V4 & igw) & self.nacl_map(n.id, subnet.id, False, False)
+            req = req & self.sg_map(p.groups, False, False)
+            full, _ = (req & self.nacl_inbound(subnet, False)).ports_over(PUBLIC_V4)
+            asked, _ = req.ports_over(PUBLIC_V4)
+            blocked = asked - full
+            if c.listening is not None:
+                blocked = blocked & c.listening
+            if blocked:
+                self.diagnostics.info(
+                    f"{self.addr(c.id)}: request allowed, response blocked on {','.join(blocked.to_strings())}: "
+                    f"the NACL {self.addr(n.id)} does not allow the return traffic to client ephemeral ports",
+                    n.location if n.location.file else c.location,
+                    "nacl-return-blocked",
+                )
 
     def lan(self, c: Compute, ep: Endpoint, rules: list[SgRule], internet_ports: PortSet) -> None:
         """Ports every address of the VPC can reach (not an allow-list)."""
