@@ -283,9 +283,33 @@ class FileText:
         for h in heads:
             out.add(h)
             out.update(self.comment_lines_above(h))
-        if end_line > line:  # a comment anywhere on the lines of the exposing block itself
-            out.update(range(line, min(end_line, len(self.lines)) + 1))
+        end = end_line if end_line > line else self.own_block_end(line)
+        out.update(range(line, min(end, len(self.lines)) + 1))  # anywhere in the exposing block itself
         return out
+
+    def own_block_end(self, line: int) -> int:
+        """Last line of the block that opens on ``line`` (HCL braces / YAML indentation); ``line`` if none."""
+        if self.kind == "hcl":
+            depth, opened = 0, False
+            for i in range(line, len(self.lines) + 1):
+                for ch in _strip_hcl(self.lines[i - 1]):
+                    if ch in "{[":
+                        depth, opened = depth + 1, True
+                    elif ch in "}]":
+                        depth -= 1
+                if not opened or depth <= 0:
+                    return i
+            return line
+        if self.kind == "yaml":
+            indent = _indent(self.lines[line - 1])
+            end = line
+            for i in range(line + 1, len(self.lines) + 1):
+                raw = self.lines[i - 1]
+                if raw.startswith("---") or (raw.strip() and _indent(raw) <= indent):
+                    break
+                end = i
+            return end
+        return line
 
 
 def _indent(raw: str) -> int:

@@ -202,17 +202,16 @@ def _result(f: Finding, index: int, srcroot: Path | None) -> om.Result:
         props["unknowns"] = list(f.unknowns)
     if f.confirmation is not None:
         props["confirmation"] = {"status": f.confirmation.status, "liveId": f.confirmation.live_id}
-    suppressions = None
+    suppressions: list[dict[str, Any]] | None = None
     if f.suppression is not None:
         s = f.suppression
-        suppressions = [
-            om.Suppression(
-                kind=s.kind,
-                justification=s.justification,
-                status="accepted",
-                location=om.Location(physical_location=_physical(s.location, srcroot)) if s.location.file else None,
-            )
-        ]
+        sup = om.Suppression(
+            kind=s.kind,
+            justification=s.justification,
+            location=om.Location(physical_location=_physical(s.location, srcroot)) if s.location.file else None,
+        )
+        # sarif-om 1.0.4 predates the 2.1.0 ``status`` property (it has a draft's ``state``)
+        suppressions = [{**to_json(sup), "status": "accepted"}]
     return om.Result(
         message=om.Message(text=f.message),
         rule_id=f.rule_id,
