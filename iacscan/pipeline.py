@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from iacscan import __version__, suppress
+from iacscan import __version__, crosslayer, intent, suppress
 from iacscan.config import Config, find_config, load_config
 from iacscan.engine.catalog import Catalog, Rule, load_catalog
 from iacscan.engine.evaluate import ExtraProducer, evaluate
@@ -136,7 +136,9 @@ def scan(
     model = Model()
     for ctx in contexts:
         model.merge(load_cached(ctx, layers))
-    findings = evaluate(model, catalog, rule_enabled(config), EXTRA_PRODUCERS)
+    model = crosslayer.bind(model, contexts, config, diagnostics)
+    extra = {**EXTRA_PRODUCERS, **intent.producers(config, diagnostics)}
+    findings = evaluate(model, catalog, rule_enabled(config), extra)
     result = ScanResult([c.root for c in contexts], model, findings, diagnostics, catalog, config, contexts)
     for step in POST_STEPS:
         result.findings = step(result)
