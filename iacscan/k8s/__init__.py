@@ -1,0 +1,1 @@
+"""Kubernetes manifests: safe loading, typed objects, NetworkPolicy connectivity and exposure facts."""
