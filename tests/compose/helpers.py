@@ -27,7 +27,7 @@ def rows(findings: list[Finding]) -> list[Row]:
     )
 
 
-def annotations(root: Path) -> set[tuple[str, int, str]]:
+def annotated(root: Path) -> set[tuple[str, int, str]]:
     """Every ``# NOT OK: rule, rule`` under ``root`` as (file relative to root, line, rule)."""
     out: set[tuple[str, int, str]] = set()
     for path in sorted(root.rglob("*")):
