@@ -73,7 +73,7 @@ class CidrSet:
     def __bool__(self) -> bool:
         return bool(self.v4 or self.v6)
 
-    def __le__(self, o: CidrSet) -> bool:  # type: ignore[override]
+    def __le__(self, o: CidrSet) -> bool:
         return not (self - o)
 
     def size(self, fam: int = 4) -> int:

@@ -163,7 +163,7 @@ class PortSet:
     def __bool__(self) -> bool:
         return bool(self.spans)
 
-    def __le__(self, other: PortSet) -> bool:  # type: ignore[override]
+    def __le__(self, other: PortSet) -> bool:
         return not (self - other)
 
     def is_all(self) -> bool:

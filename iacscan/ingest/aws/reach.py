@@ -188,7 +188,7 @@ class Analyzer:
 
     # -- security groups --------------------------------------------------
     def sg_rules(self, groups: tuple[str, ...], egress: bool) -> list[SgRule]:
-        out = []
+        out: list[SgRule] = []
         for g in groups:
             sg = self.estate.groups.get(g)
             if sg is None:

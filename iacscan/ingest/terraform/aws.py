@@ -388,14 +388,14 @@ class _Converter:
             if s and t:
                 self.e.associations[s] = t
         for r in self.of("aws_main_route_table_association"):
-            t = ref(r.attrs.get("route_table_id"))
+            main_rt = ref(r.attrs.get("route_table_id")) or ""
             vpc = ref(r.attrs.get("vpc_id"))
-            if t in self.e.route_tables and vpc:
+            if main_rt in self.e.route_tables and vpc:
                 for k, old in list(self.e.route_tables.items()):
                     if old.vpc == vpc and old.main:
                         self.e.route_tables[k] = RouteTable(old.id, old.vpc, old.routes, False, old.location)
-                old = self.e.route_tables[t]
-                self.e.route_tables[t] = RouteTable(old.id, old.vpc, old.routes, True, old.location)
+                old = self.e.route_tables[main_rt]
+                self.e.route_tables[main_rt] = RouteTable(old.id, old.vpc, old.routes, True, old.location)
 
     def _nacl_entry(self, r: TfResource, b: dict[str, Any], egress: bool, key: str) -> NaclEntry | None:
         rule_no = integer(b.get("rule_no", b.get("rule_number")))
@@ -574,8 +574,8 @@ class _Converter:
         for r in self.of("aws_instance"):
             a = r.attrs
             ipv6 = bool(integer(a.get("ipv6_address_count")) or a.get("ipv6_addresses"))
-            public = True if r.address in eip_targets else a.get("associate_public_ip_address")
-            groups = a.get("vpc_security_group_ids") or a.get("security_groups")
+            public: Any = True if r.address in eip_targets else a.get("associate_public_ip_address")
+            groups: Any = a.get("vpc_security_group_ids") or a.get("security_groups")
             subnet = a.get("subnet_id")
             lt_unknowns: list[str] = []
             lt = a.get("launch_template")
@@ -589,11 +589,11 @@ class _Converter:
                         subnet = subnet or ni[0].get("subnet_id")
                         if public is None:
                             public = ni[0].get("associate_public_ip_address")
-            placements = []
+            placements: list[Placement] = []
             nis = a.get("network_interface")
             if isinstance(nis, list) and nis:
                 for ni in nis:
-                    eni = enis.get(ref(ni.get("network_interface_id")) if isinstance(ni, dict) else "" or "")
+                    eni = enis.get((ref(ni.get("network_interface_id")) if isinstance(ni, dict) else None) or "")
                     if eni is not None:
                         pub = True if eni.address in eip_targets else None
                         placements.append(
@@ -626,8 +626,8 @@ class _Converter:
             a = r.attrs
             subnets, unk = refs(a.get("vpc_zone_identifier"))
             lt = a.get("launch_template")
-            groups: Any = None
-            public: Any = None
+            groups = None
+            public = None
             if isinstance(lt, list) and lt and isinstance(lt[0], dict):
                 lt_res = lts.get(ref(lt[0].get("id")) or ref(lt[0].get("name")) or "")
                 if lt_res is not None:
@@ -636,10 +636,10 @@ class _Converter:
                     if isinstance(ni, list) and ni and isinstance(ni[0], dict):
                         groups = groups or ni[0].get("security_groups")
                         public = ni[0].get("associate_public_ip_address")
-            placements = tuple(self._placement(s, groups, public, False, r, unk) for s in subnets)
-            if placements:
+            asg_placements = tuple(self._placement(s, groups, public, False, r, unk) for s in subnets)
+            if asg_placements:
                 self.e.computes[r.address] = Compute(
-                    r.address, "aws_autoscaling_group", placements, False, name_tag(a), r.location
+                    r.address, "aws_autoscaling_group", asg_placements, False, name_tag(a), r.location
                 )
         for r in self.of("aws_eks_node_group"):
             a = r.attrs
@@ -656,10 +656,10 @@ class _Converter:
                 if lt_res is not None and lt_res.attrs.get("vpc_security_group_ids"):
                     groups_v = lt_res.attrs.get("vpc_security_group_ids")
             unk = [*unk, f"the EKS cluster security group of {r.address}"]
-            placements = tuple(self._placement(s, groups_v, None, False, r, unk) for s in subnets)
-            if placements:
+            eks_placements = tuple(self._placement(s, groups_v, None, False, r, unk) for s in subnets)
+            if eks_placements:
                 self.e.computes[r.address] = Compute(
-                    r.address, "aws_eks_node_group", placements, False, name_tag(a), r.location
+                    r.address, "aws_eks_node_group", eks_placements, False, name_tag(a), r.location
                 )
         subnet_groups: dict[str, list[str]] = {}
         for r in self.of("aws_db_subnet_group"):
@@ -676,7 +676,7 @@ class _Converter:
             subnets = subnet_groups.get(sg_key, [])
             pub = boolean(a.get("publicly_accessible"), False)
             unknowns = [] if pub is not None else [_unknown(a.get("publicly_accessible")) or "publicly_accessible"]
-            placements = tuple(
+            db_placements = tuple(
                 self._placement(
                     s, a.get("vpc_security_group_ids"), pub if pub is not None else None, False, r, unknowns
                 )
@@ -686,7 +686,7 @@ class _Converter:
             self.e.computes[r.address] = Compute(
                 r.address,
                 "aws_db_instance",
-                placements,
+                db_placements,
                 True,
                 a.get("identifier") or "",
                 r.location,
