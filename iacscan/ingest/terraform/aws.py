@@ -389,10 +389,10 @@ class _Converter:
                 self.e.associations[s] = t
         for r in self.of("aws_main_route_table_association"):
             main_rt = ref(r.attrs.get("route_table_id")) or ""
-            vpc = ref(r.attrs.get("vpc_id"))
-            if main_rt in self.e.route_tables and vpc:
+            main_vpc = ref(r.attrs.get("vpc_id"))
+            if main_rt in self.e.route_tables and main_vpc:
                 for k, old in list(self.e.route_tables.items()):
-                    if old.vpc == vpc and old.main:
+                    if old.vpc == main_vpc and old.main:
                         self.e.route_tables[k] = RouteTable(old.id, old.vpc, old.routes, False, old.location)
                 old = self.e.route_tables[main_rt]
                 self.e.route_tables[main_rt] = RouteTable(old.id, old.vpc, old.routes, True, old.location)
