@@ -128,7 +128,7 @@ class Loader:
             return self._docs[key]
         loc = self.ctx.loc(path)
         doc: YNode | None = None
-        text = ""
+        text: str | None = None
         try:
             text = path.read_text(encoding="utf-8")
             doc = load_yaml(text, loc)
@@ -141,7 +141,7 @@ class Loader:
                 "a compose file must be a mapping; file skipped", loc.at(doc.line), "compose-schema"
             )
             doc = None
-        elif doc is None and not text.strip():
+        elif doc is None and text is not None and not text.strip():
             self.ctx.diagnostics.warning("empty compose file", loc, "compose-empty")
         if doc is not None:
             self._interpolate(doc, env)
