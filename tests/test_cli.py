@@ -42,7 +42,8 @@ def test_bad_input_becomes_diagnostics_and_strict_exit() -> None:
     assert "Traceback" not in proc.stderr
     doc = json.loads(proc.stdout)
     where = {(d["file"], d["line"], d["level"]) for d in doc["diagnostics"]}
-    assert ("broken.tf", 13, "error") in where  # invalid HCL, at its line
+    assert ("broken.tf", 3, "error") in where  # invalid HCL, at its line
+    assert ("cidr.tf", 3, "error") in where  # invalid CIDR 300.0.0.0/33, at its block
     assert any(f == "blob.tf" and lvl == "error" for f, _line, lvl in where)  # binary file
     assert iacscan("scan", bad, "--no-cache", "--strict").returncode == 2
 
