@@ -185,6 +185,9 @@ def violations(rule: Rule, model: Model, flows: list[Flow]) -> list[Finding]:
         if e.source == e.target or e.source not in scope or e.target not in scope or e.target in ZONES:
             continue
         rest = e.ports - _allowed(flows, e.source, e.target)
+        ep = model.endpoints.get(e.target)
+        if ep is not None and ep.listening is not None:
+            rest = rest & ep.listening  # a port nothing listens on carries no communication
         if not rest:
             continue
         ports = ", ".join(rest.to_strings())
