@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE")
     p.add_argument("--write-baseline", type=Path, metavar="FILE", help="record today's findings in FILE")
     p.add_argument("--diff-base", metavar="GIT-REF", help="report only findings added since GIT-REF")
+    from iacscan.live.confirm import add_confirm_options
+
+    add_confirm_options(p)
     p.set_defaults(func=run)
 
 
@@ -67,6 +70,10 @@ def analyse(args: argparse.Namespace) -> ScanResult:
         if getattr(args, "diff_base", None):
             known = baseline.base_fingerprints(args.paths, args.diff_base, scan_options(args), args.config, result)
             result.findings = baseline.new_only(result.findings, known)
+        if getattr(args, "confirm", None):
+            from iacscan.live.confirm import apply
+
+            apply(result, args)
     return result
 
 
