@@ -440,7 +440,7 @@ class _Builder:
                         continue
                     seen.add((f.kind, f.detail))
                     self.model.host_access.append(
-                        HostAccessFact(w.address, "node", f.kind, f.detail, t.location.at(f.line))
+                        HostAccessFact(w.address, f"node:{f.kind}", f.kind, f.detail, t.location.at(f.line))
                     )
 
     def egress(self) -> None:
