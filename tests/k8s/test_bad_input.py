@@ -49,7 +49,7 @@ def test_deep_yaml_and_json_limits() -> None:
 
 
 def test_syntax_error_has_a_line() -> None:
-    docs, problems = load_text("apiVersion: v1\nkind: Pod\nmetadata: {name: x\n", is_json=False)
+    _docs, problems = load_text("apiVersion: v1\nkind: Pod\nmetadata: {name: x\n", is_json=False)
     assert problems[0].code == "k8s-yaml-syntax" and problems[0].line >= 3
 
 
