@@ -24,6 +24,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--to", dest="dst", metavar="SEL", help="target address glob")
     p.add_argument("--port", help="only this port or range, e.g. tcp/22, tcp/8000-8100, 443")
     p.add_argument("--format", choices=["text", "json", *EXTRA_FORMATS], default="text")
+    p.add_argument(
+        "--flat",
+        dest="by_service",
+        action="store_false",
+        help="one line per (source, target) instead of the blast radius grouped by service category",
+    )
+    p.set_defaults(by_service=True, paths_view=True)
     p.add_argument("--output", "-o", type=__import__("pathlib").Path)
     p.set_defaults(func=run)
 
@@ -41,7 +48,7 @@ def render(result: ScanResult, args: argparse.Namespace) -> str:
         return out
     port = _port(args.port)
     rows = list(edges(result.model, args.src, args.dst, port))
-    if args.src and args.dst:
+    if args.src and args.dst and getattr(args, "paths_view", False):
         return _render_paths(result, args, port)
     if args.format == "json":
         doc = {
@@ -61,7 +68,7 @@ def render(result: ScanResult, args: argparse.Namespace) -> str:
             "diagnostics": [d.to_json() for d in result.diagnostics.sorted()],
         }
         return json.dumps(doc, indent=2) + "\n"
-    if args.src and not args.dst:
+    if args.src and not args.dst and getattr(args, "by_service", False):
         return _render_blast_radius(result, args.src, rows)
     lines = [f"{e.source} => {e.target} : {', '.join(e.ports.to_strings())}" for e in rows]
     return "\n".join(lines) + ("\n" if lines else "")
