@@ -30,11 +30,17 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the sub-command named in ``argv`` is imported (start-up cost matters for hooks)."""
     parser = _Parser(prog="iacscan", description="Network-exposure analysis for Terraform, Kubernetes and compose.")
     parser.add_argument("--version", action="version", version=f"iacscan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    words = [a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")]
+    wanted = f"iacscan.commands.{words[0]}" if words and f"iacscan.commands.{words[0]}" in COMMANDS else None
     for name in COMMANDS:
+        if wanted is not None and name != wanted:
+            sub.add_parser(name.rsplit(".", 1)[1])
+            continue
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -46,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

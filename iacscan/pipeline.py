@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -63,10 +64,20 @@ def build_contexts(
 MODEL_CACHE_VERSION = "1"
 
 
-def _model_key(ctx: ScanContext, layers: tuple[str, ...]) -> str | None:
-    """Content hash of everything a layer may read: files, options, config, iacscan version."""
+@functools.cache
+def _code_stamp() -> str:
+    """Identity of the analysing code itself (so an edited checkout never reuses stale models)."""
     h = hashlib.sha256()
-    h.update(f"{MODEL_CACHE_VERSION}|{__version__}|{layers}|{ctx.root}".encode())
+    for f in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        st = f.stat()
+        h.update(f"{f}|{st.st_mtime_ns}|{st.st_size}".encode())
+    return h.hexdigest()
+
+
+def _model_key(ctx: ScanContext, layers: tuple[str, ...]) -> str | None:
+    """Content hash of everything a layer may read: files, options, config, the code and its version."""
+    h = hashlib.sha256()
+    h.update(f"{MODEL_CACHE_VERSION}|{__version__}|{_code_stamp()}|{layers}|{ctx.root}".encode())
     try:
         for f in ctx.files:
             h.update(str(f).encode() + b"\0")

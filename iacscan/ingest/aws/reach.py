@@ -239,6 +239,7 @@ class Analyzer:
             is_workload=c.is_workload,
         )
 
+    @lru_cache(maxsize=None)  # noqa: B019
     def internet_map(self, p: Placement, possible: bool) -> tuple[AddrMap, list[Hop]]:
         subnet = self.estate.subnets.get(p.subnet)
         if subnet is None:
@@ -437,27 +438,35 @@ class Analyzer:
     def check_return_path(self, c: Compute) -> None:
         """Report "request allowed, response blocked" (stateless NACL) distinctly from "allowed"."""
         for p in c.placements:
-            subnet = self.estate.subnets.get(p.subnet)
-            if subnet is None or not self.has_public_ip(p, subnet):
-                continue
-            igw, _ = self.dests(subnet.id, ("igw",))
-            if not PUBLIC_V4 & igw:
-                continue
-            n = self.nacl(subnet)
-            req = AddrMap.constant(ALL, PUBLIC_V4 & igw) & self.nacl_map(n.id, subnet.id, False, False)
-            req = req & self.sg_map(p.groups, False, False)
-            full, _ = (req & self.nacl_inbound(subnet, False)).ports_over(PUBLIC_V4)
-            asked, _ = req.ports_over(PUBLIC_V4)
-            blocked = asked - full
-            if c.listening is not None:
-                blocked = blocked & c.listening
-            if blocked:
+            blocked_ports = self.response_blocked(p, c.listening)
+            if blocked_ports is not None:
+                blocked, n = blocked_ports
                 self.diagnostics.info(
                     f"{self.addr(c.id)}: request allowed, response blocked on {','.join(blocked.to_strings())}: "
                     f"the NACL {self.addr(n.id)} does not allow the return traffic to client ephemeral ports",
                     n.location if n.location.file else c.location,
                     "nacl-return-blocked",
                 )
+
+    @lru_cache(maxsize=None)  # noqa: B019
+    def response_blocked(self, p: Placement, listening: PortSet | None) -> tuple[PortSet, Nacl] | None:
+        subnet = self.estate.subnets.get(p.subnet)
+        if subnet is None or not self.has_public_ip(p, subnet):
+            return None
+        igw, _ = self.dests(subnet.id, ("igw",))
+        if not PUBLIC_V4 & igw:
+            return None
+        n = self.nacl(subnet)
+        req = AddrMap.constant(ALL, PUBLIC_V4 & igw) & self.nacl_map(n.id, subnet.id, False, False)
+        req = req & self.sg_map(p.groups, False, False)
+        full, _ = (req & self.nacl_inbound(subnet, False)).ports_over(PUBLIC_V4)
+        asked, _ = req.ports_over(PUBLIC_V4)
+        blocked = asked - full
+        if listening is not None:
+            blocked = blocked & listening
+        if blocked:
+            return blocked, n
+        return None
 
     def lan(self, c: Compute, ep: Endpoint, rules: list[SgRule], internet_ports: PortSet) -> None:
         """Ports every address of the VPC can reach (not an allow-list)."""
@@ -468,12 +477,7 @@ class Analyzer:
             vpc = self.estate.vpcs.get(subnet.vpc)
             if vpc is None or not vpc.cidrs:
                 continue
-            outside = vpc.cidrs - subnet.cidrs
-            nacl = self.nacl_inbound(subnet, False)
-            boundary = AddrMap.constant(ALL, subnet.cidrs) | (nacl & AddrMap.constant(ALL, outside))
-            m = self.sg_map(p.groups, False, False) & boundary
-            every, _ = m.ports_over(vpc.cidrs)
-            every = every - internet_ports
+            every = self.lan_ports(p.groups, subnet) - internet_ports
             if c.listening is not None:
                 every = every & c.listening
             if not every:
@@ -515,25 +519,42 @@ class Analyzer:
                         )
                     )
 
+    @lru_cache(maxsize=None)  # noqa: B019
+    def lan_ports(self, groups: tuple[str, ...], subnet: Subnet) -> PortSet:
+        """Ports that every address of the VPC may open on an ENI with ``groups`` in ``subnet``."""
+        vpc = self.estate.vpcs[subnet.vpc]
+        outside = vpc.cidrs - subnet.cidrs
+        nacl = self.nacl_inbound(subnet, False)
+        boundary = AddrMap.constant(ALL, subnet.cidrs) | (nacl & AddrMap.constant(ALL, outside))
+        m = self.sg_map(groups, False, False) & boundary
+        return m.ports_over(vpc.cidrs)[0]
+
+    @lru_cache(maxsize=None)  # noqa: B019
+    def egress_ports(self, p: Placement, subnet: Subnet) -> tuple[PortSet, CidrSet]:
+        """Ports on which an ENI can reach every public address, and the NAT-routed destinations."""
+        igw, _ = self.dests(subnet.id, ("igw",))
+        nat, _ = self.dests(subnet.id, ("nat",))
+        dests = (PUBLIC_V4 & (igw if self.has_public_ip(p, subnet) else CidrSet())) | (PUBLIC_V4 & nat)
+        if p.ipv6 or subnet.ipv6:
+            eigw, _ = self.dests(subnet.id, ("igw", "eigw"))
+            dests = dests | (PUBLIC_V6 & eigw)
+        if not dests:
+            return PortSet(), nat
+        m = AddrMap.constant(ALL, dests) & self.sg_map(p.groups, True, False) & self.nacl_outbound(subnet, False)
+        every4, _ = m.ports_over(PUBLIC_V4)
+        every6, _ = m.ports_over(PUBLIC_V6)
+        return every4 | every6, nat
+
     def egress(self, c: Compute, ep: Endpoint) -> None:
         for p in c.placements[:1]:
             subnet = self.estate.subnets.get(p.subnet)
             if subnet is None:
                 continue
-            igw, r_igw = self.dests(subnet.id, ("igw",))
-            nat, r_nat = self.dests(subnet.id, ("nat",))
-            dests = (PUBLIC_V4 & (igw if self.has_public_ip(p, subnet) else CidrSet())) | (PUBLIC_V4 & nat)
-            if p.ipv6 or subnet.ipv6:
-                eigw, _ = self.dests(subnet.id, ("igw", "eigw"))
-                dests = dests | (PUBLIC_V6 & eigw)
-            if not dests:
-                continue
-            m = AddrMap.constant(ALL, dests) & self.sg_map(p.groups, True, False) & self.nacl_outbound(subnet, False)
-            every4, _ = m.ports_over(PUBLIC_V4)
-            every6, _ = m.ports_over(PUBLIC_V6)
-            ports = every4 | every6
+            ports, nat = self.egress_ports(p, subnet)
             if not ports:
                 continue
+            _, r_igw = self.dests(subnet.id, ("igw",))
+            _, r_nat = self.dests(subnet.id, ("nat",))
             rules = self.granting(self.sg_rules(p.groups, True), PUBLIC_V4, ports, False)
             loc = rules[0][0].location if rules else c.location
             route = r_nat if (PUBLIC_V4 & nat) else r_igw
