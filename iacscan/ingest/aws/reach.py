@@ -239,7 +239,7 @@ class Analyzer:
             is_workload=c.is_workload,
         )
 
-    @lru_cache(maxsize=None)  # noqa: B019
+    @cache  # noqa: B019
     def internet_map(self, p: Placement, possible: bool) -> tuple[AddrMap, list[Hop]]:
         subnet = self.estate.subnets.get(p.subnet)
         if subnet is None:
@@ -448,7 +448,7 @@ class Analyzer:
                     "nacl-return-blocked",
                 )
 
-    @lru_cache(maxsize=None)  # noqa: B019
+    @cache  # noqa: B019
     def response_blocked(self, p: Placement, listening: PortSet | None) -> tuple[PortSet, Nacl] | None:
         subnet = self.estate.subnets.get(p.subnet)
         if subnet is None or not self.has_public_ip(p, subnet):
@@ -519,7 +519,7 @@ class Analyzer:
                         )
                     )
 
-    @lru_cache(maxsize=None)  # noqa: B019
+    @cache  # noqa: B019
     def lan_ports(self, groups: tuple[str, ...], subnet: Subnet) -> PortSet:
         """Ports that every address of the VPC may open on an ENI with ``groups`` in ``subnet``."""
         vpc = self.estate.vpcs[subnet.vpc]
@@ -529,7 +529,7 @@ class Analyzer:
         m = self.sg_map(groups, False, False) & boundary
         return m.ports_over(vpc.cidrs)[0]
 
-    @lru_cache(maxsize=None)  # noqa: B019
+    @cache  # noqa: B019
     def egress_ports(self, p: Placement, subnet: Subnet) -> tuple[PortSet, CidrSet]:
         """Ports on which an ENI can reach every public address, and the NAT-routed destinations."""
         igw, _ = self.dests(subnet.id, ("igw",))
