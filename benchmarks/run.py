@@ -59,8 +59,15 @@ def main() -> int:
     estate = work / "estate"
     shutil.rmtree(estate, ignore_errors=True)
     subprocess.run(
-        [sys.executable, str(SHARED / "gen_estate.py"), str(estate), "--envs", str(args.envs),
-         "--services", str(args.services)],
+        [
+            sys.executable,
+            str(SHARED / "gen_estate.py"),
+            str(estate),
+            "--envs",
+            str(args.envs),
+            "--services",
+            str(args.services),
+        ],
         check=True,
     )
     cache = work / "cache"
@@ -68,7 +75,10 @@ def main() -> int:
     iacscan = [sys.executable, "-m", "iacscan"]
     score = subprocess.run(
         [sys.executable, str(SHARED / "score_estate.py"), str(estate), "--cmd", " ".join(iacscan)],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     print(score.stdout.strip())
     tf = str(estate / "terraform")
