@@ -67,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # no traceback ever reaches the user
         sys.stderr.write(f"iacscan: internal error: {type(exc).__name__}: {exc}\n")
-        sys.stderr.write("iacscan: please report this with the input that caused it (set IACSCAN_DEBUG=1 for details)\n")
+        sys.stderr.write(
+            "iacscan: please report this with the input that caused it (set IACSCAN_DEBUG=1 for details)\n"
+        )
         import os
 
         if os.environ.get("IACSCAN_DEBUG"):

@@ -32,7 +32,9 @@ class Config:
     ignores: tuple[IgnoreEntry, ...] = ()
     tenant_label: str = "tenant"
     fail_on: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict)  # every key, for the layers that read their own (clusters, hosts, flows)
+    raw: dict[str, Any] = field(
+        default_factory=dict
+    )  # every key, for the layers that read their own (clusters, hosts, flows)
 
     @property
     def base_dir(self) -> Path:

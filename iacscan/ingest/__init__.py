@@ -128,5 +128,7 @@ def load_layers(ctx: ScanContext, only: tuple[str, ...] = ()) -> Model:
                 import traceback
 
                 traceback.print_exc()
-            ctx.diagnostics.error(f"internal error in the {name} layer: {type(exc).__name__}: {exc}", Location(""), "internal")
+            ctx.diagnostics.error(
+                f"internal error in the {name} layer: {type(exc).__name__}: {exc}", Location(""), "internal"
+            )
     return model
