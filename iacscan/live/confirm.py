@@ -100,7 +100,7 @@ class Matcher:
     def live_id(self, static_addr: str) -> str | None:
         """The live id of a static address, or None when it has no live counterpart."""
         if self.layer == "k8s":
-            return static_addr if static_addr in self.live.endpoints else None
+            return static_addr if self._k8s_live(static_addr) else None
         if self.tfstate:
             for cand in (static_addr, static_addr.split(":", 1)[-1]):
                 if cand in self.tfstate:
@@ -112,6 +112,14 @@ class Matcher:
         if z is not None and z.name and z.name != static_addr:
             return self.by_identity.get((z.kind, z.name))
         return None
+
+    def _k8s_live(self, addr: str) -> bool:
+        """Kubernetes addresses are the same on both sides: does the cluster have this one?"""
+        if addr in self.live.endpoints or addr in self.live.zones:
+            return True
+        if addr.startswith("namespace:"):
+            return f"k8s:ns:{addr.split(':', 1)[1]}" in self.live.zones
+        return addr.startswith(("cluster:", "k8s:")) and bool(self.live.endpoints)
 
     def identity(self, static_addr: str) -> str:
         ep = self.static.endpoints.get(static_addr)
@@ -133,10 +141,15 @@ def subject(f: Finding, model: Model) -> tuple[str, str, bool]:
     return f.source, f.target, False
 
 
+K8S_PREFIXES = ("namespace:", "cluster:", "k8s:")
+
+
 def in_layer(f: Finding, model: Model, layer: str) -> bool:
     subj, _, _ = subject(f, model)
     ep = model.endpoints.get(subj)
-    return ep is not None and ep.layer == layer
+    if ep is not None:
+        return ep.layer == layer
+    return layer == "k8s" and (f.source.startswith(K8S_PREFIXES) or f.target.startswith(K8S_PREFIXES))
 
 
 def _ports(f: Finding) -> str:
@@ -166,7 +179,7 @@ def confirm(
             continue
         subj, other, _ = subject(f, static)
         lid = m.live_id(subj)
-        if lid is None or lid not in live.endpoints:
+        if lid is None or not (lid in live.endpoints or (layer == "k8s" and m._k8s_live(lid))):
             why = (
                 f"Terraform state names {lid}, which is not in the live estate"
                 if lid

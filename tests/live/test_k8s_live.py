@@ -224,7 +224,9 @@ def test_scan_and_confirm_collected_cluster(
     argv = ["scan", str(static), "--no-cache", "--format", "json", "--fail-on", "none"]
     assert main([*argv, "--confirm", "k8s", "--live-snapshot", str(live)]) == 0
     doc = json.loads(capsys.readouterr().out)
-    statuses = {(f["rule"], f["target"], f["confirmation"]["status"]) for f in doc["findings"] if "confirmation" in f}
-    assert any(s == "confirmed" and "web" in t for _, t, s in statuses), statuses
+    assert all("confirmation" in f for f in doc["findings"]), doc["findings"]
+    statuses = {(f["rule"], f["target"]): f["confirmation"]["status"] for f in doc["findings"]}
+    assert statuses[("internet-exposed", "shop/web[Deployment]")] == "confirmed"
     # the bare "debug" pod exists only live
-    assert any(s == "live-only" and "debug" in t for _, t, s in statuses), statuses
+    assert {s for (_, t), s in statuses.items() if t == "shop/debug[Pod]"} == {"live-only"}
+    assert "not-deployed" not in statuses.values()
