@@ -82,7 +82,7 @@ def test_intent_violations_and_unreachable_flows(result: ScanResult) -> None:
         44,
     ) in rows
     assert ("intent-violation", "lan", "ops/cache", "tcp/6379", "ops/compose.yaml", 10) in rows
-    assert ("intent-unreachable", "internet", "ops/cache", "tcp/6379", ".iacscan.yml", 19) in rows
+    assert ("intent-unreachable", "internet", "ops/cache", "tcp/6379", ".iacscan.yml", 20) in rows
     # declared flows are not violations
     assert not [r for r in rows if r[0] == "intent-violation" and r[1:3] == ("internet", "shop/web[Deployment]")]
     assert not [
