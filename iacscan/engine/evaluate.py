@@ -85,6 +85,10 @@ class _Collector:
             acc.ports = acc.ports | ports
             if not acc.via and via:
                 acc.via = via
+            if location.file == acc.location.file and 0 < location.line < acc.location.line:
+                # within one file the primary location is the earliest contributing line, whatever order
+                # the layer emitted its facts in
+                acc.location, acc.path = location, path
         for s in services:
             if s not in acc.services:
                 acc.services.append(s)

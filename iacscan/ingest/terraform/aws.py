@@ -441,7 +441,7 @@ class _Converter:
                 n = f"{n}.default_network_acl"
                 if n not in self.e.nacls:
                     self.e.nacls[n] = Nacl(n, target.address, (), (), True, target.location)
-            e = self._nacl_entry(r, r.attrs, boolean(r.attrs.get("egress"), False) is True, "rule_number")
+            e = self._nacl_entry(r, r.attrs, boolean(r.attrs.get("egress"), False) is True, "")
             if e is not None:
                 old = self.e.nacls[n]
                 self.e.nacls[n] = Nacl(old.id, old.vpc, (*old.entries, e), old.subnets, old.default, old.location)
@@ -499,12 +499,12 @@ class _Converter:
             if g is None:
                 continue
             kind = r.attrs.get("type")
-            rules.setdefault(g, []).append(self._sg_rule(r, r.attrs, kind == "egress", "type", g))
+            rules.setdefault(g, []).append(self._sg_rule(r, r.attrs, kind == "egress", "", g))
         for t, egress in (("aws_vpc_security_group_ingress_rule", False), ("aws_vpc_security_group_egress_rule", True)):
             for r in self.of(t):
                 g = ref(r.attrs.get("security_group_id"))
                 if g is not None:
-                    rules.setdefault(g, []).append(self._sg_rule(r, r.attrs, egress, "security_group_id", g))
+                    rules.setdefault(g, []).append(self._sg_rule(r, r.attrs, egress, "", g))
         for g, lst in rules.items():
             vpc, name, location = meta.get(g, ("", g, Location("")))
             if g not in meta:
