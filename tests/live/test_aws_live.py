@@ -196,12 +196,13 @@ def _record(monkeypatch: pytest.MonkeyPatch, extra: Any = None) -> list[tuple[st
 
 
 def test_every_call_is_a_read_in_the_policy(built: Built, moto_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from iacscan.live.aws_collect import CollectOptions, collect
+    from iacscan.live.aws_collect import OPERATIONS, CollectOptions, collect
 
     calls = _record(monkeypatch)
     collect(CollectOptions(regions=(REGION, "eu-west-1"), endpoint_url=moto_url), progress=False)
     policy = json.loads(POLICY.read_text())
     allowed = {a for s in policy["Statement"] for a in s["Action"] if s["Effect"] == "Allow"}
+    assert allowed == {f"{svc}:{op}" for svc, op in OPERATIONS}  # the policy and the collector's list agree
     assert all(s["Resource"] == "*" for s in policy["Statement"])
     used = {f"{svc}:{op}" for svc, op in calls}
     assert used, "no calls recorded"

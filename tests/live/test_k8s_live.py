@@ -230,3 +230,22 @@ def test_scan_and_confirm_collected_cluster(
     # the bare "debug" pod exists only live
     assert {s for (_, t), s in statuses.items() if t == "shop/debug[Pod]"} == {"live-only"}
     assert "not-deployed" not in statuses.values()
+
+
+def test_confirm_collects_cluster_when_no_snapshot(
+    kubeconfig: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("iacscan.ingest.kubernetes")
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "app.yaml").write_text(
+        yaml.safe_dump(
+            {"apiVersion": "apps/v1", "kind": "Deployment", **{k: DEPLOYMENT[k] for k in ("metadata", "spec")}}
+        )
+    )
+    argv = ["scan", str(static), "--no-cache", "--format", "json", "--fail-on", "none"]
+    assert main([*argv, "--confirm", "k8s", "--kubeconfig", str(kubeconfig)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert any(p.startswith("/apis/apps/v1/deployments") for p in _Api.seen)
+    assert doc["findings"] and all("confirmation" in f for f in doc["findings"])
+    assert TOKEN not in json.dumps(doc)
