@@ -45,6 +45,9 @@ def scan_argv(env: Mapping[str, str]) -> tuple[list[str], str, str]:
     return argv, fmt, output
 
 
+MERMAID_PATHS = 3
+
+
 def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -93,6 +96,11 @@ def summary(result: ScanResult, fail_on: str, code: int, srcroot: Path | None, n
                 hops = " → ".join(f"`{_escape(h.node)}`{_hop_where(h.location.file, h.location.line)}" for h in f.path)
                 lines.append(f"  - path: {hops}")
         lines.append("")
+        from iacscan.graph.render import mermaid_paths
+
+        charts = mermaid_paths(active, limit=MERMAID_PATHS)
+        if charts:
+            lines += [f"### Exposure paths (top {MERMAID_PATHS})", "", charts, ""]
     diags = result.diagnostics.sorted()
     errors = [d for d in diags if d.level.value == "error"]
     if diags:

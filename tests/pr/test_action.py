@@ -145,6 +145,8 @@ def test_action_steps_run_locally(repo: Path, tmp_path: Path) -> None:
     assert "| 🟥 critical | 1 | 0 |" in summary and "| ⬜ info | 1 | 0 |" in summary
     assert "**failed**" in summary
     assert "path: `internet` → `aws_internet_gateway.main` <sub>(network.tf:6)</sub>" in summary
+    # the exposure paths are also drawn as Mermaid flowcharts (rendered by GitHub)
+    assert "### Exposure paths" in summary and "```mermaid\nflowchart LR" in summary
 
 
 def test_action_diff_base_and_category(repo: Path, tmp_path: Path) -> None:
