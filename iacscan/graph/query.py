@@ -29,9 +29,7 @@ class Edge:
     kind: str  # "conn" (endpoint connectivity) or "exposure" (zone/CIDR source)
 
 
-def edges(
-    model: Model, src: str | None = None, dst: str | None = None, port: PortSet | None = None
-) -> Iterator[Edge]:
+def edges(model: Model, src: str | None = None, dst: str | None = None, port: PortSet | None = None) -> Iterator[Edge]:
     """Every (source, target, ports) the model allows, merged per pair, filtered by selectors."""
     merged: dict[tuple[str, str], tuple[PortSet, tuple[Hop, ...], str]] = {}
 
