@@ -73,7 +73,7 @@ def run_aws(args: argparse.Namespace) -> int:
     except Exception as exc:  # no credentials, bad profile...: a message, never a traceback or a secret
         sys.stderr.write(f"iacscan: collect aws failed: {type(exc).__name__}\n")
         return 2
-    _write(args.output, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    _write(args.output, json.dumps(doc, indent=1) + "\n")  # keys unsorted: "schema" first, scan sniffs it
     for d in doc["diagnostics"]:
         sys.stderr.write(f"iacscan: {d['region']} {d['service']}:{d['operation']}: {d['code']}\n")
     return 0

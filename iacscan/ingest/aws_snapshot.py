@@ -53,9 +53,12 @@ def is_snapshot(path: Path) -> bool:
     try:
         with path.open("rb") as fh:
             head = fh.read(4096)
+            size = fh.seek(0, 2)
+            fh.seek(max(size - 4096, 0))
+            tail = fh.read(4096)  # a re-serialised snapshot may carry "schema" last
     except OSError:
         return False
-    return head.lstrip().startswith(b"{") and SCHEMA.encode() in head
+    return head.lstrip().startswith(b"{") and (SCHEMA.encode() in head or SCHEMA.encode() in tail)
 
 
 def read_snapshot(path: Path, diagnostics: Diagnostics, loc: Location) -> dict[str, Any] | None:

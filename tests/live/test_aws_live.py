@@ -170,6 +170,11 @@ def test_collect_cli_and_no_secrets(
     captured = capsys.readouterr()
     assert main(["scan", str(out), "--no-cache", "--format", "json", "--fail-on", "none"]) == 0
     report = capsys.readouterr().out
+    assert len(json.loads(report)["findings"]) == 13
+    # a snapshot re-serialised with sorted keys ("schema" last) is still recognised
+    resorted = tmp_path / "sorted.json"
+    resorted.write_text(json.dumps(json.loads(text), sort_keys=True, indent=1))
+    assert len(_findings(resorted)) == 13
     for secret in ("testing-secret-never-in-output", "testing-token-never-in-output", "not-a-real-password-1"):
         assert secret not in text
         assert secret not in report
