@@ -33,7 +33,6 @@ diagnostic says so).
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +48,6 @@ from iacscan.source import NOWHERE, Diagnostics, Location
 K8S_NODES = "k8s:nodes"  # the Kubernetes layer's stand-in for "every node"
 NODE_PORT_RANGE = PortSet.tcp(30000, 32767)
 OUTER_KINDS = (SourceKind.INTERNET, SourceKind.PUBLIC_CIDR, SourceKind.LAN)
-_NODE_PORT = re.compile(r"NodePort (\d+|auto), port \d+/(\w+)")
-_HOST_PORT = re.compile(r"hostPort (\d+)/(\w+) exposes container port (\d+)")
-_PUBLISHED = re.compile(r":(\d+)(?:-(\d+))?/(\w+)$")
 
 
 @dataclass(frozen=True)
@@ -166,50 +162,32 @@ def _inner_ports(model: Model, layer: str) -> list[_Port]:
     out: list[_Port] = []
     for r in model.reaches:
         ep = model.endpoints.get(r.target)
-        if ep is None or ep.layer != layer or r.source_kind not in (SourceKind.LAN, SourceKind.INTERNET):
+        if ep is None or ep.layer != layer or r.source_kind is not SourceKind.LAN or r.host_ports is None:
             continue
-        if layer == "k8s" and r.source_kind is SourceKind.LAN:
-            for h in r.path:
-                m = _NODE_PORT.search(h.allowed_by) if h.kind == "service" else None
-                if m is None:
-                    continue
-                proto = m.group(2).lower()
-                node = NODE_PORT_RANGE if m.group(1) == "auto" else PortSet.proto(proto, int(m.group(1)))
-                unknowns = ("the NodePort Kubernetes allocates",) if m.group(1) == "auto" else ()
-                out.append(
-                    _Port(r.target, node, r.ports, r.path[1:], r.location, r.via, r.status, r.unknowns + unknowns)
-                )
-        elif layer == "compose" and r.source_kind is SourceKind.LAN:
-            pub = next((h for h in r.path if h.kind == "published-port"), None)
-            if pub is not None:
-                m = _PUBLISHED.search(pub.node)
-                if m is None:
-                    continue
-                lo = int(m.group(1))
-                node = PortSet.proto(m.group(3).lower(), lo, int(m.group(2) or lo))
-                out.append(_Port(r.target, node, r.ports, r.path[1:], r.location, r.via, r.status, r.unknowns))
-            elif r.via == "the host network":
-                out.append(_Port(r.target, r.ports, r.ports, r.path[1:], r.location, r.via, r.status, r.unknowns))
+        # the layers record, as data, which ports a reach opens on the node or host (NodePort,
+        # published host port, host network); the allocated NodePort is unknown when not fixed
+        auto = layer == "k8s" and r.host_ports.count("tcp") + r.host_ports.count("udp") > 1
+        unknowns = ("the NodePort Kubernetes allocates",) if auto else ()
+        out.append(
+            _Port(r.target, r.host_ports, r.ports, r.path[1:], r.location, r.via, r.status, r.unknowns + unknowns)
+        )
     if layer == "k8s":
         for f in model.host_access:
             ep = model.endpoints.get(f.endpoint)
             if ep is None or ep.layer != "k8s":
                 continue
             hop = Hop(f.endpoint, f.detail, f.location, "endpoint")
-            if f.kind == "host-port":
-                m = _HOST_PORT.search(f.detail)
-                if m is not None:
-                    proto = m.group(2).lower()
-                    out.append(
-                        _Port(
-                            f.endpoint,
-                            PortSet.proto(proto, int(m.group(1))),
-                            PortSet.proto(proto, int(m.group(3))),
-                            (hop,),
-                            f.location,
-                            f"hostPort {m.group(1)}/{proto}",
-                        )
+            if f.kind == "host-port" and f.host_ports is not None and f.target_ports is not None:
+                out.append(
+                    _Port(
+                        f.endpoint,
+                        f.host_ports,
+                        f.target_ports,
+                        (hop,),
+                        f.location,
+                        f"hostPort {','.join(f.host_ports.to_strings())}",
                     )
+                )
             elif f.kind == "host-network" and ep.listening:
                 out.append(_Port(f.endpoint, ep.listening, ep.listening, (hop,), f.location, "the node's network"))
     return out

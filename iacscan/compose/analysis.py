@@ -258,6 +258,9 @@ class HostAnalysis:
                 via=via,
                 location=b.location,
                 detail=detail,
+                host_ports=(
+                    PortSet.proto(b.protocol, b.host_ports[0], b.host_ports[1]) if b.host_ports is not None else None
+                ),
             )
         )
 
@@ -292,7 +295,17 @@ class HostAnalysis:
             Hop(w.address, via, loc, "endpoint"),
         )
         self.model.reaches.append(
-            Reach(LAN, SourceKind.LAN, w.address, ports, path, via=via, location=loc, detail=f"on {via}")
+            Reach(
+                LAN,
+                SourceKind.LAN,
+                w.address,
+                ports,
+                path,
+                via=via,
+                location=loc,
+                detail=f"on {via}",
+                host_ports=ports if mode == "host" else None,
+            )
         )
 
     def _egress(self, w: Workload) -> None:

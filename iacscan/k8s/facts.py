@@ -68,6 +68,9 @@ def _names(items: Iterable[str], limit: int = 5) -> str:
     return ", ".join(lst[:limit]) + more
 
 
+NODE_PORT_RANGE = (30000, 32767)  # the default --service-node-port-range
+
+
 class _Builder:
     def __init__(self, cluster: Cluster, ctx: ScanContext) -> None:
         self.c = cluster
@@ -215,6 +218,7 @@ class _Builder:
         via: str,
         hops: tuple[Hop, ...],
         location: Location,
+        host_ports: PortSet | None = None,
     ) -> None:
         admitted = self.net.ingress_addr(cls)
         for cidrs, allowed in admitted.grouped(clients):
@@ -245,6 +249,7 @@ class _Builder:
                     via=via,
                     location=location,
                     source_cidrs=cidrs,
+                    host_ports=host_ports,
                 )
             )
 
@@ -292,6 +297,13 @@ class _Builder:
                             "service",
                         )
                         clients = (svc.source_ranges or PRIVATE_V4) & PRIVATE_V4 if svc.source_ranges else PRIVATE_V4
+                        node_ports = None
+                        if svc.type == "NodePort":
+                            node_ports = (
+                                PortSet.proto(sp.protocol, sp.node_port)
+                                if sp.node_port
+                                else PortSet.proto(sp.protocol, *NODE_PORT_RANGE)
+                            )
                         self._exposed(
                             w,
                             cls,
@@ -301,6 +313,7 @@ class _Builder:
                             svc.address,
                             (Hop("lan", "node addresses", kind="zone"), hop),
                             sloc,
+                            node_ports,
                         )
                     for ip in svc.external_ips:
                         addr = CidrSet.of(parse_cidr(ip))
@@ -440,7 +453,15 @@ class _Builder:
                         continue
                     seen.add((f.kind, f.detail))
                     self.model.host_access.append(
-                        HostAccessFact(w.address, f"node:{f.kind}", f.kind, f.detail, t.location.at(f.line))
+                        HostAccessFact(
+                            w.address,
+                            f"node:{f.kind}",
+                            f.kind,
+                            f.detail,
+                            t.location.at(f.line),
+                            host_ports=f.host_ports,
+                            target_ports=f.target_ports,
+                        )
                     )
 
     def egress(self) -> None:

@@ -67,6 +67,8 @@ class HostFlag:
     kind: str  # host-network, host-pid, host-port, docker-socket, containerd-socket, host-root-mount
     detail: str
     line: int = 0
+    host_ports: PortSet | None = None  # host-port: the node port, and the container port behind it
+    target_ports: PortSet | None = None
 
 
 @dataclass(frozen=True)

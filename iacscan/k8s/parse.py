@@ -34,6 +34,7 @@ from iacscan.k8s.model import (
     Workload,
 )
 from iacscan.model.addr import CidrSet
+from iacscan.model.ports import PortSet
 from iacscan.source import Location
 
 WORKLOAD_KINDS = (
@@ -222,6 +223,8 @@ def pod_template(
                             "host-port",
                             f"hostPort {hostp}/{proto} exposes container port {num} on the node",
                             p.line_of("hostPort"),
+                            PortSet.proto(proto, hostp),
+                            PortSet.proto(proto, num),
                         )
                     )
             sc = c.get("securityContext")

@@ -106,6 +106,10 @@ class Reach:
     location: Location = NOWHERE  # primary location of the finding (the rule that opens it)
     detail: str = ""  # extra words for the message (e.g. "request allowed, response blocked")
     source_cidrs: CidrSet | None = None
+    # Ports this reach opens on the machine that carries the target (NodePort, published host port,
+    # host network): what a cross-layer binding recomputes through that machine's own network path.
+    # None = the reach does not enter through the node or host.
+    host_ports: PortSet | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,9 @@ class HostAccessFact:
     path: tuple[Hop, ...] = ()
     status: Status = Status.EXPOSED
     unknowns: tuple[str, ...] = ()
+    # for host ports (kind "host-port"): the port opened on the host and the workload port behind it
+    host_ports: PortSet | None = None
+    target_ports: PortSet | None = None
 
 
 @dataclass(frozen=True)
