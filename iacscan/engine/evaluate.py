@@ -110,8 +110,9 @@ def _describe_source(source: str, kind: SourceKind) -> str:
 
 
 def _message(acc: _Acc, model: Model) -> str:
-    ep = model.endpoints.get(acc.target)
-    name = f" ({ep.name})" if ep is not None and ep.name and ep.name not in acc.target else ""
+    subject = acc.source if acc.rule.template in ("egress", "host-access") else acc.target
+    ep = model.endpoints.get(subject)
+    name = f" ({ep.name})" if ep is not None and ep.name and ep.name not in subject else ""
     ports = ", ".join(acc.ports.to_strings())
     svc = (
         ", ".join(acc.services)
@@ -125,7 +126,7 @@ def _message(acc: _Acc, model: Model) -> str:
         src = {"internet": "the internet", "lan": "the whole LAN"}.get(acc.source, acc.source)
         msg = f"{what} on {acc.target}{name} is reachable from {src}{via}"
     elif t == "host-access":
-        msg = f"{acc.source} can reach {acc.target}: {'; '.join(acc.details)}"
+        msg = f"{acc.source}{name} can reach {acc.target}: {'; '.join(acc.details)}"
     elif t == "lateral":
         msg = f"{acc.target}{name} accepts every peer of {acc.source} on {ports}" + (
             f" ({'; '.join(acc.details)})" if acc.details else ""
