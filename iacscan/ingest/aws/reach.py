@@ -383,6 +383,31 @@ class Analyzer:
                     )
                 )
 
+    def emit_direct(
+        self,
+        target: str,
+        classes: list[tuple[str, SourceKind, PortSet, bool, Status, CidrSet]],
+        hops: tuple[Hop, ...],
+        unknowns: tuple[str, ...],
+        location: Location,
+    ) -> None:
+        """Reaches for a target no security-group rule attributes (an LB without groups, a managed endpoint)."""
+        for source, kind, ports, narrow, status, cidrs in classes:
+            self.model.reaches.append(
+                Reach(
+                    source,
+                    kind,
+                    target,
+                    ports,
+                    (Hop(source, "source", NOWHERE, "zone"), *hops),
+                    status,
+                    unknowns if status is Status.CONDITIONAL else (),
+                    narrow,
+                    location=location,
+                    source_cidrs=cidrs,
+                )
+            )
+
     def rule_group(self, rule: SgRule) -> str:
         for g in self.estate.groups.values():
             if rule in g.rules:
@@ -625,26 +650,13 @@ class Analyzer:
         if rules:
             self.emit_reaches(address, rules, classes, igw_hop, lb.unknowns, lb.location)
         else:
-            for source, kind, ports, narrow, status, cidrs in classes:
-                hops = (
-                    Hop(source, "source", NOWHERE, "zone"),
-                    *igw_hop,
-                    Hop(address, "listener", lb.location, "endpoint"),
-                )
-                self.model.reaches.append(
-                    Reach(
-                        source,
-                        kind,
-                        address,
-                        ports,
-                        hops,
-                        status,
-                        lb.unknowns,
-                        narrow,
-                        location=lb.location,
-                        source_cidrs=cidrs,
-                    )
-                )
+            self.emit_direct(
+                address,
+                classes,
+                (*igw_hop, Hop(address, "listener", lb.location, "endpoint")),
+                lb.unknowns,
+                lb.location,
+            )
         # Backends: a target reached through the load balancer is itself a finding target.
         lb_cidrs = CidrSet()
         for sid in lb.subnets:
@@ -757,25 +769,8 @@ class Analyzer:
             return
         definite = AddrMap.constant(m.ports, m.public_cidrs)
         possible = AddrMap.constant(m.ports, ALL_ADDRESSES) if m.unknowns else definite
-        for source, kind, ports, narrow, status, cidrs in self.classify(definite, possible):
-            hops = (
-                Hop(source, "source", NOWHERE, "zone"),
-                Hop(address, f"public endpoint allows {m.public_cidrs}", m.location, "endpoint"),
-            )
-            self.model.reaches.append(
-                Reach(
-                    source,
-                    kind,
-                    address,
-                    ports,
-                    hops,
-                    status,
-                    m.unknowns if status is Status.CONDITIONAL else (),
-                    narrow,
-                    location=m.location,
-                    source_cidrs=cidrs,
-                )
-            )
+        hop = Hop(address, f"public endpoint allows {m.public_cidrs}", m.location, "endpoint")
+        self.emit_direct(address, self.classify(definite, possible), (hop,), m.unknowns, m.location)
 
     def conns(self) -> None:
         """Endpoint-to-endpoint connectivity inside each VPC, per (subnet, groups) class."""
