@@ -23,6 +23,7 @@ from iacscan.ingest.aws.estate import (
     ManagedEndpoint,
     Nacl,
     NaclEntry,
+    Peering,
     Placement,
     Route,
     RouteTable,
@@ -168,6 +169,7 @@ class _Converter:
     def run(self) -> Estate:
         self.vpcs()
         self.gateways()
+        self.peerings()
         self.routes()
         self.nacls()
         self.groups()
@@ -215,6 +217,23 @@ class _Converter:
                 gid, kind, str(g.get("VpcId", "")), str(g.get("SubnetId", "")), self.loc(gid)
             )
             self.name(gid, g)
+
+    def peerings(self) -> None:
+        """Active VPC peering connections (``DescribeVpcPeeringConnections``)."""
+        for p in _dicts(self.data.get("VpcPeeringConnections")):
+            status = p.get("Status") if isinstance(p.get("Status"), dict) else {}
+            assert isinstance(status, dict)
+            if status.get("Code") != "active":
+                continue
+            pid = str(p.get("VpcPeeringConnectionId", ""))
+            sides = []
+            for k in ("RequesterVpcInfo", "AccepterVpcInfo"):
+                info = p.get(k) if isinstance(p.get(k), dict) else {}
+                assert isinstance(info, dict)
+                sides.append(str(info.get("VpcId") or ""))
+            if pid and all(sides):
+                self.e.peerings[pid] = Peering(pid, sides[0], sides[1], self.loc(pid))
+                self.name(pid, p)
 
     def _route(self, rt_id: str, r: dict[str, Any]) -> Route | None:
         if r.get("State") == "blackhole":

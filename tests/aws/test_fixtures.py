@@ -32,3 +32,13 @@ def test_conditional_findings_name_their_unknowns() -> None:
     by_port = {tuple(f.port_strings): f.unknowns for f in result.findings if f.target == "aws_instance.x"}
     assert by_port[("tcp/22",)] == ("var.admin_cidrs (no value)",)
     assert by_port[("tcp/443",)] == ("data.aws_ip_ranges.cloudfront.cidr_blocks",)
+
+
+def test_peering_conns_need_routes_both_ways_and_are_not_transitive() -> None:
+    result = run(FIXTURES / "aws" / "peering")
+    pairs = {(s, t) for c in result.model.conns for s in c.sources for t in c.targets if s != t}
+    a, b, c, d = (f"aws_instance.{x}" for x in "abcd")
+    assert {(a, b), (b, a), (b, c), (c, b)} <= pairs
+    assert not {(a, c), (c, a), (a, d), (d, a)} & pairs
+    peer = [r for r in result.model.reaches if r.source == "peer:aws_vpc.b" and r.target == a]
+    assert peer and "aws_vpc_peering_connection.ab" in peer[0].detail

@@ -189,6 +189,27 @@ class ManagedEndpoint:
     unknowns: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Peering:
+    """An active VPC peering connection (SEMANTICS 13): not transitive, needs routes on both sides,
+    never lends the peer's internet or NAT gateway.  ``aliases`` are other ids routes may use for it
+    (a Terraform ``aws_vpc_peering_connection_accepter`` address)."""
+
+    id: str
+    vpc: str  # requester VPC id
+    peer_vpc: str  # accepter VPC id
+    location: Location = NOWHERE
+    aliases: tuple[str, ...] = ()
+
+    def other(self, vpc: str) -> str | None:
+        """The VPC on the other side from ``vpc``, or None when ``vpc`` is not a side of it."""
+        if vpc == self.vpc:
+            return self.peer_vpc
+        if vpc == self.peer_vpc:
+            return self.vpc
+        return None
+
+
 @dataclass
 class Estate:
     prefix: str = ""  # address prefix ("ROOT:" for Terraform roots below the scanned path)
@@ -205,3 +226,4 @@ class Estate:
     managed: dict[str, ManagedEndpoint] = field(default_factory=dict)
     default_groups: dict[str, str] = field(default_factory=dict)  # vpc -> default SG id
     names: dict[str, str] = field(default_factory=dict)  # id -> Name tag (live)
+    peerings: dict[str, Peering] = field(default_factory=dict)  # active VPC peering connections

@@ -13,6 +13,11 @@ that can open a connection, as an :class:`~iacscan.model.addr.AddrMap`:
   in one rule add up; IPv4 and IPv6 are separate;
 * load balancers forward listener traffic to targets on the target port, if the
   target's groups and NACLs admit the load balancer.
+* VPC peering: an active peering joins two VPCs only where each side's subnet
+  routes the other's range to that peering (not transitive; the peer's internet
+  and NAT gateways are never lent, since only a subnet's own ``igw``/``nat`` routes
+  count); a rule covering the whole peer VPC gives a ``lan`` reach from source
+  ``peer:<vpc>``, and :meth:`Analyzer.conns` pairs classes across such peerings.
 
 Work is done per equivalence class: endpoints sharing a subnet and a set of
 security groups share one computation.  Unknown values are evaluated twice —
@@ -33,6 +38,7 @@ from iacscan.ingest.aws.estate import (
     LoadBalancer,
     Nacl,
     NaclEntry,
+    Peering,
     Placement,
     Route,
     SgRule,
@@ -144,6 +150,58 @@ class Analyzer:
                 dest = dest | won
                 first = first or r
         return dest, first
+
+    # -- VPC peering (SEMANTICS 13) ----------------------------------------
+    def peerings_of(self, vpc: str) -> list[tuple[Peering, str]]:
+        """Active peerings of ``vpc`` and the VPC on their other side (only VPCs of this estate)."""
+        out = []
+        for p in self.estate.peerings.values():
+            other = p.other(vpc)
+            if other is not None and other != vpc and other in self.estate.vpcs:
+                out.append((p, other))
+        return out
+
+    @cache  # noqa: B019
+    def peer_dests(self, subnet_id: str, pcx: str) -> CidrSet:
+        """Destinations ``subnet_id`` routes (by longest prefix) to the peering ``pcx``."""
+        p = self.estate.peerings[pcx]
+        ids = {p.id, *p.aliases}
+        dest = CidrSet()
+        for won, r in self.route_regions(subnet_id):
+            if r.target_kind == "peering" and r.target in ids:
+                dest = dest | won
+        return dest
+
+    @cache  # noqa: B019
+    def peer_sources(self, subnet_id: str, pcx: str) -> CidrSet:
+        """Addresses of the peer VPC that can talk to ``subnet_id`` over ``pcx``: routes are needed on
+        both sides (the peer subnet routes this whole subnet to the peering, this subnet routes the
+        peer addresses back to it).  Not transitive: only the VPC on the other side counts."""
+        subnet = self.estate.subnets[subnet_id]
+        other = self.estate.peerings[pcx].other(subnet.vpc)
+        back = self.peer_dests(subnet_id, pcx)
+        mine = _v4(subnet.cidrs)
+        out = CidrSet()
+        if not back or not mine:
+            return out
+        for s in self.estate.subnets.values():
+            if s.vpc == other and mine <= self.peer_dests(s.id, pcx):
+                out = out | (_v4(s.cidrs) & back)
+        return out
+
+    @cache  # noqa: B019
+    def peered(self, a: str, b: str) -> str | None:
+        """The peering over which subnets ``a`` and ``b`` (of different VPCs) route to each other."""
+        sa, sb = self.estate.subnets[a], self.estate.subnets[b]
+        if sa.vpc == sb.vpc:
+            return None
+        for p, other in self.peerings_of(sa.vpc):
+            if other != sb.vpc:
+                continue
+            va, vb = _v4(sa.cidrs), _v4(sb.cidrs)
+            if va and vb and vb <= self.peer_dests(a, p.id) and va <= self.peer_dests(b, p.id):
+                return p.id
+        return None
 
     # -- NACLs ------------------------------------------------------------
     def nacl(self, subnet: Subnet) -> Nacl:
@@ -502,6 +560,7 @@ class Analyzer:
             vpc = self.estate.vpcs.get(subnet.vpc)
             if vpc is None or not vpc.cidrs:
                 continue
+            self.peer_lan(c, ep, p, subnet, rules, internet_ports)
             every = self.lan_ports(p.groups, subnet) - internet_ports
             if c.listening is not None:
                 every = every & c.listening
@@ -543,6 +602,56 @@ class Analyzer:
                             hops,
                         )
                     )
+
+    def peer_lan(
+        self, c: Compute, ep: Endpoint, p: Placement, subnet: Subnet, rules: list[SgRule], internet_ports: PortSet
+    ) -> None:
+        """Ports every routable address of a peered VPC can reach: source ``peer:<vpc>`` (kind lan)."""
+        for pcx, other in self.peerings_of(subnet.vpc):
+            sources = self.peer_sources(subnet.id, pcx.id)
+            if not sources:
+                continue
+            peer_vpc = self.estate.vpcs[other]
+            every = self.peer_lan_ports(p.groups, subnet, sources) - internet_ports
+            if c.listening is not None:
+                every = every & c.listening
+            src = f"peer:{self.addr(other)}"
+            for rule, granted in self.granting(rules, sources, every, False):
+                if not (peer_vpc.cidrs & _V4) <= rule.cidrs:
+                    continue  # narrower than the peer VPC: an allow-list
+                part = granted & every
+                if not part:
+                    continue
+                every = every - part
+                hops = (
+                    Hop(
+                        f"{self.addr(other)} ({sources})",
+                        "any routable address of the peered VPC",
+                        peer_vpc.location,
+                        "zone",
+                    ),
+                    Hop(self.addr(pcx.id), "VPC peering, routes on both sides", pcx.location, "peering"),
+                    Hop(self.addr(self.rule_group(rule)), rule.describe(), rule.location, "security-group"),
+                    Hop(ep.address, "endpoint", c.location, "endpoint"),
+                )
+                self.model.reaches.append(
+                    Reach(
+                        src,
+                        SourceKind.LAN,
+                        ep.address,
+                        part,
+                        hops,
+                        location=rule.location,
+                        detail=f"from {rule.cidrs} via peering {self.label(pcx.id)}",
+                        source_cidrs=sources,
+                    )
+                )
+
+    @cache  # noqa: B019
+    def peer_lan_ports(self, groups: tuple[str, ...], subnet: Subnet, sources: CidrSet) -> PortSet:
+        """Ports that every address of ``sources`` (another VPC: always across the NACL) may open."""
+        m = self.sg_map(groups, False, False) & self.nacl_inbound(subnet, False)
+        return m.ports_over(sources)[0]
 
     @cache  # noqa: B019
     def lan_ports(self, groups: tuple[str, ...], subnet: Subnet) -> PortSet:
@@ -785,7 +894,7 @@ class Analyzer:
             out_map = self.sg_map(a[1], True, False)
             for b in keys:
                 sb = self.estate.subnets[b[0]]
-                if sa.vpc != sb.vpc:
+                if sa.vpc != sb.vpc and self.peered(sa.id, sb.id) is None:
                     continue
                 allowed = self.pair_ports(a, b, sa, sb, out_map)
                 if allowed:
@@ -819,6 +928,13 @@ class Analyzer:
         n_out, _ = self.nacl_outbound(sa, False).ports_over(sb.cidrs)
         n_in, _ = self.nacl_inbound(sb, False).ports_over(sa.cidrs)
         return n_out & n_in
+
+
+_V4 = CidrSet.from_intervals(((0, (1 << 32) - 1),))
+
+
+def _v4(c: CidrSet) -> CidrSet:
+    return c & _V4
 
 
 @lru_cache(maxsize=4096)

@@ -22,6 +22,7 @@ from iacscan.ingest.aws.estate import (
     ManagedEndpoint,
     Nacl,
     NaclEntry,
+    Peering,
     Placement,
     Route,
     RouteTable,
@@ -94,6 +95,8 @@ KNOWN_NETWORK_TYPES = {
     "aws_db_subnet_group",
     "aws_eks_cluster",
     "aws_eks_node_group",
+    "aws_vpc_peering_connection",
+    "aws_vpc_peering_connection_accepter",
 }
 
 
@@ -256,6 +259,7 @@ class _Converter:
         self.vpcs()
         self.subnets()
         self.gateways()
+        self.peerings()
         self.routes()
         self.nacls()
         self.groups()
@@ -309,6 +313,20 @@ class _Converter:
                     kind = "private-nat"
                 self.e.gateways[r.address] = Gateway(
                     r.address, kind, ref(a.get("vpc_id")) or "", ref(a.get("subnet_id")) or "", r.location
+                )
+
+    def peerings(self) -> None:
+        """VPC peering connections, treated as active (accepted by ``auto_accept`` or an accepter)."""
+        accepters: dict[str, list[str]] = {}
+        for r in self.of("aws_vpc_peering_connection_accepter"):
+            pcx = ref(r.attrs.get("vpc_peering_connection_id"))
+            if pcx:
+                accepters.setdefault(pcx, []).append(r.address)
+        for r in self.of("aws_vpc_peering_connection"):
+            vpc, peer = ref(r.attrs.get("vpc_id")), ref(r.attrs.get("peer_vpc_id"))
+            if vpc and peer:
+                self.e.peerings[r.address] = Peering(
+                    r.address, vpc, peer, r.location, tuple(accepters.get(r.address, []))
                 )
 
     def _route(self, r: TfResource, block: dict[str, Any], key: str) -> Route | None:
