@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from iacscan.model.addr import CidrSet
 from iacscan.model.ports import PortSet
 from iacscan.source import NOWHERE, Location
+
+if TYPE_CHECKING:
+    from iacscan.k8s.anp import AdminPolicy
 
 Labels = tuple[tuple[str, str], ...]
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -235,6 +239,7 @@ class Cluster:
     services: list[Service] = field(default_factory=list)
     ingresses: list[Ingress] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
+    admin_policies: list[AdminPolicy] = field(default_factory=list)  # ANPs and BANPs, as loaded
 
     def namespace(self, name: str) -> Namespace:
         ns = self.namespaces.get(name)

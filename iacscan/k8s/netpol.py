@@ -13,6 +13,13 @@ a rule without peers allows every source (including external addresses);
 ``namespaceSelector`` peers never match external addresses; ``ipBlock`` peers
 match only addresses outside the cluster; named ports resolve on the
 destination pod by name and protocol.
+
+AdminNetworkPolicies and the BaselineAdminNetworkPolicy (:mod:`iacscan.k8s.anp`)
+wrap that per direction: ANP rules first (by priority, first match per port),
+then the NetworkPolicies when one selects the pod in that direction, else the
+BANP, else allowed.  A class is *restricted* in a direction (``ing_isolated`` /
+``eg_isolated``) when a NetworkPolicy or an admin policy with rules in that
+direction selects it; ``in_ext`` / ``out_ext`` are then the final maps.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from iacscan.k8s.anp import AddrVerdict, AdminPeer, AdminPolicy, AdminRule, Verdict, ordered
 from iacscan.k8s.model import NS_NAME_LABEL, Cluster, NetworkPolicy, Peer, PodTemplate, PolicyRule, Selector
 from iacscan.model.addr import AddrMap, CidrSet
 from iacscan.model.ports import PortSet
@@ -44,6 +52,8 @@ class PodClass:
     members: list[Pod]
     ing_policies: tuple[int, ...]
     eg_policies: tuple[int, ...]
+    adm_in: tuple[int, ...] = ()  # admin policies (indexes into Connectivity.admin) with ingress rules
+    adm_eg: tuple[int, ...] = ()
     # ingress: ports every class may use, per-class extras, external address map
     in_all: PortSet = field(default_factory=PortSet)
     in_by: dict[int, PortSet] = field(default_factory=dict)
@@ -59,11 +69,13 @@ class PodClass:
 
     @property
     def ing_isolated(self) -> bool:
-        return bool(self.ing_policies)
+        """Ingress restricted by a NetworkPolicy or an admin policy."""
+        return bool(self.ing_policies or self.adm_in)
 
     @property
     def eg_isolated(self) -> bool:
-        return bool(self.eg_policies)
+        """Egress restricted by a NetworkPolicy or an admin policy."""
+        return bool(self.eg_policies or self.adm_eg)
 
     @property
     def workloads(self) -> tuple[str, ...]:
@@ -136,20 +148,62 @@ class Connectivity:
                     for i in hits:
                         matched_by[i].append(k)
         self.port_names = sorted(names)
+        # admin policies: subjects, in-cluster peers, named ports
+        self.admin: list[AdminPolicy] = ordered(list(cluster.admin_policies))
+        adm_in: list[list[int]] = [[] for _ in pods]
+        adm_eg: list[list[int]] = [[] for _ in pods]
+        self.apeers: list[AdminPeer] = []
+        apeer_pods: list[list[int]] = []
+        amatched: list[list[int]] = [[] for _ in pods]
+        anames: set[str] = set()
+        for j, apol in enumerate(self.admin):
+            for i, p in enumerate(pods):
+                if apol.selects(self.ns_labels.get(p.namespace, {}), p.labels):
+                    if apol.ingress:
+                        adm_in[i].append(j)
+                    if apol.egress:
+                        adm_eg[i].append(j)
+            for arule in (*apol.ingress, *apol.egress):
+                anames.update(ap.name for ap in arule.ports or () if ap.name)
+                for apeer in arule.peers:
+                    if not apeer.in_cluster:
+                        continue
+                    k = len(self.apeers)
+                    self.apeers.append(apeer)
+                    hits = [
+                        i for i, p in enumerate(pods) if apeer.matches(self.ns_labels.get(p.namespace, {}), p.labels)
+                    ]
+                    apeer_pods.append(hits)
+                    for i in hits:
+                        amatched[i].append(k)
         # equivalence classes
         classes: dict[tuple[object, ...], PodClass] = {}
         self.class_of: list[int] = []
         for i, p in enumerate(pods):
             named = tuple(p.template.named_port(n, proto) for n, proto in self.port_names)
-            key = (tuple(ing[i]), tuple(eg[i]), tuple(matched_by[i]), named)
+            anamed = tuple((cp.name, cp.protocol, cp.port) for cp in p.template.ports if cp.name in anames)
+            key = (
+                tuple(ing[i]),
+                tuple(eg[i]),
+                tuple(matched_by[i]),
+                named,
+                tuple(adm_in[i]),
+                tuple(adm_eg[i]),
+                tuple(amatched[i]),
+                anamed,
+            )
             c = classes.get(key)
             if c is None:
-                c = classes[key] = PodClass(len(classes), [], tuple(ing[i]), tuple(eg[i]))
+                c = classes[key] = PodClass(
+                    len(classes), [], tuple(ing[i]), tuple(eg[i]), tuple(adm_in[i]), tuple(adm_eg[i])
+                )
             c.members.append(p)
             self.class_of.append(c.id)
         self.classes = list(classes.values())
         self.peer_classes: list[set[int]] = [{self.class_of[i] for i in hits} for hits in peer_pods]
         self._peer_index = {id(peer): k for k, (_pol, peer) in enumerate(self.peers)}
+        self.apeer_classes: list[set[int]] = [{self.class_of[i] for i in hits} for hits in apeer_pods]
+        self._apeer_index = {id(peer): k for k, peer in enumerate(self.apeers)}
         for c in self.classes:
             self._build(c)
         self._port_cache: dict[tuple[int, int], PortSet] = {}
@@ -204,28 +258,63 @@ class Connectivity:
                         continue
                     for k in self.peer_classes[self._peer_index[id(peer)]]:
                         c.out_by.setdefault(k, []).append(rule)
+        if c.adm_in and not c.ing_policies:
+            c.in_ext = AddrMap.constant(ALL)  # admin ingress rules never match external sources
+        if c.adm_eg:
+            anp, banp = AddrVerdict(), AddrVerdict()
+            for j in c.adm_eg:
+                apol = self.admin[j]
+                v = banp if apol.baseline else anp
+                for arule in apol.egress:
+                    ports = arule.ports_for(None)
+                    for apeer in arule.peers:
+                        if apeer.networks is not None:
+                            v.add(arule.action, apeer.networks, ports)
+            lower = c.out_ext if c.eg_policies else banp.final(AddrMap.constant(ALL))
+            c.out_ext = anp.final(lower)
 
     # -- queries --------------------------------------------------------------------------------
 
-    def _rule_ports(self, rule: PolicyRule, dst: PodClass) -> PortSet:
+    def _rule_ports(self, rule: PolicyRule | AdminRule, dst: PodClass) -> PortSet:
         key = (id(rule), dst.id)
         v = self._port_cache.get(key)
         if v is None:
             v = self._port_cache[key] = rule.ports_for(dst.rep)
         return v
 
+    def _admin(
+        self, subject: tuple[int, ...], ingress: bool, other: PodClass, dst: PodClass
+    ) -> tuple[Verdict, Verdict]:
+        """(ANP, BANP) first-match verdicts of the admin rules of ``subject`` whose peers match ``other``."""
+        anp, banp = Verdict(), Verdict()
+        for j in subject:
+            apol = self.admin[j]
+            v = banp if apol.baseline else anp
+            for arule in apol.ingress if ingress else apol.egress:
+                if any(
+                    apeer.in_cluster and other.id in self.apeer_classes[self._apeer_index[id(apeer)]]
+                    for apeer in arule.peers
+                ):
+                    v.add(arule.action, self._rule_ports(arule, dst))
+        return anp, banp
+
     def ingress(self, dst: PodClass, src: PodClass) -> PortSet:
-        if not dst.ing_isolated:
-            return ALL
-        return dst.in_all | dst.in_by.get(src.id, PortSet())
+        np = dst.in_all | dst.in_by.get(src.id, PortSet()) if dst.ing_policies else ALL
+        if not dst.adm_in:
+            return np
+        anp, banp = self._admin(dst.adm_in, True, src, dst)
+        return anp.final(np if dst.ing_policies else banp.final(ALL))
 
     def egress(self, src: PodClass, dst: PodClass) -> PortSet:
-        if not src.eg_isolated:
-            return ALL
-        out = PortSet()
-        for rule in (*src.out_all, *src.out_by.get(dst.id, ())):
-            out = out | self._rule_ports(rule, dst)
-        return out
+        np = ALL
+        if src.eg_policies:
+            np = PortSet()
+            for rule in (*src.out_all, *src.out_by.get(dst.id, ())):
+                np = np | self._rule_ports(rule, dst)
+        if not src.adm_eg:
+            return np
+        anp, banp = self._admin(src.adm_eg, False, dst, dst)
+        return anp.final(np if src.eg_policies else banp.final(ALL))
 
     def conn(self, src: PodClass, dst: PodClass) -> PortSet:
         e = self.egress(src, dst)
@@ -241,6 +330,11 @@ class Connectivity:
         """Ports ``dst`` admits from every pod of the cluster (the source side's egress aside)."""
         if not dst.ing_isolated:
             return ALL
+        if dst.adm_in:
+            every: PortSet | None = None
+            for s in self.classes:
+                every = self.ingress(dst, s) if every is None else every & self.ingress(dst, s)
+            return every or PortSet()
         out = dst.in_all
         if len(dst.in_by) == len(self.classes):
             common: PortSet | None = None
@@ -255,16 +349,33 @@ class Connectivity:
         """Ports ``dst`` admits from a hypothetical pod (e.g. the ingress controller)."""
         if not dst.ing_isolated:
             return ALL
-        out = PortSet()
+        out = PortSet() if dst.ing_policies else ALL
         for j in dst.ing_policies:
             pol = self.policies[j]
             for rule in pol.ingress:
                 if rule.peers is None or any(_peer_matches(pol, p, ns, ns_labels, labels) for p in rule.peers):
                     out = out | rule.ports_for(dst.rep)
-        return out
+        if not dst.adm_in:
+            return out
+        anp, banp = Verdict(), Verdict()
+        for j in dst.adm_in:
+            apol = self.admin[j]
+            v = banp if apol.baseline else anp
+            for arule in apol.ingress:
+                if any(apeer.matches(ns_labels, labels) for apeer in arule.peers):
+                    v.add(arule.action, arule.ports_for(dst.rep))
+        return anp.final(out if dst.ing_policies else banp.final(ALL))
 
     def pairs(self) -> Iterator[tuple[PodClass, PodClass, PortSet]]:
         """Every class pair with some connectivity, except free-egress x free-ingress (see ``free``)."""
+        if self.admin:  # admin rules may name any class: no candidate shortcut
+            for s in self.classes:
+                for d in self.classes:
+                    if s.eg_isolated or d.ing_isolated:
+                        ports = self.conn(s, d)
+                        if ports:
+                            yield s, d, ports
+            return
         for s in self.classes:
             if not s.eg_isolated:
                 continue
@@ -300,6 +411,13 @@ class Connectivity:
                             cuts.add(lo)
                             if hi < _V4_TOP:
                                 cuts.add(hi + 1)
+        for apol in [] if ingress else self.admin:
+            for arule in apol.egress:
+                for apeer in arule.peers:
+                    for lo, hi in apeer.networks.v4 if apeer.networks is not None else ():
+                        cuts.add(lo)
+                        if hi < _V4_TOP:
+                            cuts.add(hi + 1)
         pts = sorted(cuts)
         return [Atom(lo, (pts[i + 1] - 1) if i + 1 < len(pts) else _V4_TOP) for i, lo in enumerate(pts)]
 

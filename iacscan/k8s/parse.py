@@ -550,6 +550,10 @@ class Builder:
                 self.cluster.ingresses.append(route(obj, ns, name, loc))
             elif kind == "NetworkPolicy":
                 self.cluster.policies.append(network_policy(obj, ns, name, loc))
+            elif kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
+                from iacscan.k8s.anp import admin_policy  # anp builds on this module's helpers
+
+                self.cluster.admin_policies.append(admin_policy(obj, kind, name, loc))
         except Invalid as exc:
             diag("error", f"{kind} {ns}/{name}: {exc} — object skipped", exc.line or loc.line, "k8s-invalid")
 
