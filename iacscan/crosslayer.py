@@ -48,6 +48,8 @@ from iacscan.source import NOWHERE, Diagnostics, Location
 K8S_NODES = "k8s:nodes"  # the Kubernetes layer's stand-in for "every node"
 NODE_PORT_RANGE = PortSet.tcp(30000, 32767)
 OUTER_KINDS = (SourceKind.INTERNET, SourceKind.PUBLIC_CIDR, SourceKind.LAN)
+LB_ZONE = "k8s-load-balancer"  # the Kubernetes layer's zone kind for a LoadBalancer Service with NodePorts
+LB_UNKNOWN = "the security group rules the cloud controller adds for the load balancer"
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,75 @@ def _cross(model: Model, binding: Binding, nodes: list[str], ports: list[_Port])
     return out
 
 
+def _outer(model: Model, nodes: list[str]) -> dict[str, list[Reach]]:
+    """The machines' own reaches from outside (the AWS layer's: internet, public CIDRs, the VPC)."""
+    out: dict[str, list[Reach]] = {n: [] for n in nodes}
+    for r in model.reaches:
+        ep = model.endpoints.get(r.target)
+        if r.target in out and r.source_kind in OUTER_KINDS and ep is not None and ep.layer not in ("k8s", "compose"):
+            out[r.target].append(r)
+    return out
+
+
+def _through_lb(model: Model, binding: Binding, nodes: list[str], done: set[int]) -> None:
+    """LoadBalancer Services of a bound cluster: the cloud LB forwards to the nodes' NodePorts.
+
+    The LB itself is reachable whatever the node security groups say (it has its own group, which the
+    cloud controller creates), so the Kubernetes layer's reach keeps its source (``internet`` /
+    ``public-cidr`` for a public LB, ``lan`` for an internal one) and ports; the node hop is inserted
+    in its path (LB → node SG → node → pod), and when no bound node admits any of its NodePorts from
+    the VPC or the internet the reach becomes ``conditional`` on the rules the cloud controller adds
+    to the node security group for the LB (it does for a classic ELB and an NLB in instance mode).
+    Replaced in place (``done`` holds the replaced indexes), so the finding keeps its fingerprint."""
+    outer = _outer(model, nodes)
+    pref = {SourceKind.INTERNET: 0, SourceKind.PUBLIC_CIDR: 1, SourceKind.LAN: 2}
+    for i, r in enumerate(model.reaches):
+        zone, ep = model.zones.get(r.via), model.endpoints.get(r.target)
+        if (
+            i in done
+            or zone is None
+            or zone.kind != LB_ZONE
+            or r.host_ports is None
+            or ep is None
+            or ep.layer != "k8s"
+            or r.source_kind not in OUTER_KINDS
+            or len(r.path) < 2
+            or not binding.covers(r.location)
+        ):
+            continue
+        best: tuple[tuple[bool, int, str], str, Reach] | None = None
+        for node in nodes:
+            for o in outer[node]:
+                if o.ports & r.host_ports:
+                    rank = (o.status is not Status.EXPOSED, pref[o.source_kind], node)
+                    if best is None or rank < best[0]:
+                        best = (rank, node, o)
+        node_ports = ", ".join(r.host_ports.to_strings())
+        if best is None:
+            node = nodes[0]
+            sg: tuple[Hop, ...] = ()
+            status, unknowns = Status.CONDITIONAL, (*r.unknowns, LB_UNKNOWN)
+            why = f"NodePort {node_ports}: no security group rule of the nodes admits it from the VPC or the internet"
+        else:
+            _rank, node, o = best
+            sg = (o.path[-2],) if len(o.path) >= 2 and o.path[-1].node == node else ()
+            status = Status.CONDITIONAL if Status.CONDITIONAL in (o.status, r.status) else Status.EXPOSED
+            unknowns = tuple(dict.fromkeys((*r.unknowns, *o.unknowns))) if status is Status.CONDITIONAL else ()
+            why = f"NodePort {node_ports}, the load balancer's target"
+        first = r.path[0]
+        if r.source_kind is SourceKind.LAN:
+            first = Hop(first.node, "internal load balancer: addresses of the VPC", first.location, first.kind)
+        machine = Hop(node, f"node of cluster {binding.name}: {why}", model.endpoints[node].location, "host")
+        model.reaches[i] = dataclasses.replace(
+            r,
+            path=(first, r.path[1], *sg, machine, *r.path[2:]),
+            status=status,
+            unknowns=unknowns,
+            detail=r.detail or f"through {node}",
+        )
+        done.add(i)
+
+
 def _retarget_node_mgmt(model: Model, binding: Binding, nodes: list[str]) -> tuple[list[Reach], list[Reach]]:
     """Pods' reach to ``k8s:nodes`` → the same reach to each bound node (removed, added)."""
     removed, added = [], []
@@ -275,6 +346,7 @@ def bind(model: Model, contexts: Sequence[ScanContext], config: Config, diagnost
     compose_ports = _inner_ports(model, "compose")
     added: list[Reach] = []
     removed: set[int] = set()
+    lb_done: set[int] = set()
     for b in bindings:
         nodes = b.nodes(model)
         if not nodes:
@@ -286,6 +358,7 @@ def bind(model: Model, contexts: Sequence[ScanContext], config: Config, diagnost
             continue
         model.add_zone(Zone(f"{b.kind}:{b.name}", b.kind, b.name, location=b.location))
         if b.kind == "cluster":
+            _through_lb(model, b, nodes, lb_done)
             added.extend(_cross(model, b, nodes, k8s_ports))
             gone, more = _retarget_node_mgmt(model, b, nodes)
             removed.update(id(r) for r in gone)

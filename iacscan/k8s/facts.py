@@ -69,6 +69,7 @@ def _names(items: Iterable[str], limit: int = 5) -> str:
 
 
 NODE_PORT_RANGE = (30000, 32767)  # the default --service-node-port-range
+LB_ZONE = "k8s-load-balancer"  # zone kind: a LoadBalancer Service whose cloud LB forwards to NodePorts
 
 
 class _Builder:
@@ -259,12 +260,29 @@ class _Builder:
                 continue
             sloc = svc.location.at(svc.type_line) if svc.type_line else svc.location
             public_lb = svc.type == "LoadBalancer" and not svc.internal
+            # a LoadBalancer Service also allocates NodePorts (unless allocateLoadBalancerNodePorts:
+            # false): the cloud load balancer forwards to them, so a cluster binding recomputes its
+            # reach through the nodes (crosslayer.py); the zone marks the Service as a load balancer
+            lb_nodes = svc.type == "LoadBalancer" and svc.allocate_node_ports
+            if lb_nodes:
+                self.model.add_zone(
+                    Zone(
+                        svc.address, LB_ZONE, svc.name, f"k8s:ns:{svc.namespace}", sloc, svc.source_ranges or CidrSet()
+                    )
+                )
             for w, t, cls in self.backends(svc):
                 for sp in svc.ports:
                     tp = self.target_ports(sp, t)
                     if not tp:
                         continue
                     recv = ",".join(tp.to_strings())
+                    node_ports = None
+                    if svc.type == "NodePort" or lb_nodes:
+                        node_ports = (
+                            PortSet.proto(sp.protocol, sp.node_port)
+                            if sp.node_port
+                            else PortSet.proto(sp.protocol, *NODE_PORT_RANGE)
+                        )
                     if public_lb:
                         clients = (svc.source_ranges or ALL_ADDRESSES) & PUBLIC
                         limit = f" from {svc.source_ranges}" if svc.source_ranges else ""
@@ -283,6 +301,7 @@ class _Builder:
                             svc.address,
                             (Hop("internet", "public load balancer", kind="zone"), hop),
                             sloc,
+                            node_ports,
                         )
                     elif svc.type in ("NodePort", "LoadBalancer"):
                         how = (
@@ -297,13 +316,6 @@ class _Builder:
                             "service",
                         )
                         clients = (svc.source_ranges or PRIVATE_V4) & PRIVATE_V4 if svc.source_ranges else PRIVATE_V4
-                        node_ports = None
-                        if svc.type == "NodePort":
-                            node_ports = (
-                                PortSet.proto(sp.protocol, sp.node_port)
-                                if sp.node_port
-                                else PortSet.proto(sp.protocol, *NODE_PORT_RANGE)
-                            )
                         self._exposed(
                             w,
                             cls,
