@@ -10,6 +10,7 @@ with the same semantics as the Terraform converter; identifiers are live ids
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from iacscan.ingest.aws.estate import (
     Subnet,
     TargetGroup,
     Vpc,
+    sg_identity,
 )
 from iacscan.ingest.aws.reach import analyse
 from iacscan.model.addr import CidrSet, parse_cidr
@@ -110,6 +112,17 @@ def _list(v: Any) -> list[Any]:
 
 def _dicts(v: Any) -> list[dict[str, Any]]:
     return [x for x in _list(v) if isinstance(x, dict)]
+
+
+# Tags AWS puts on the instances of an auto scaling group / EKS managed node group -> identity key.
+_GROUP_TAGS = (("aws:autoscaling:groupName", "asg"), ("eks:nodegroup-name", "eks"))
+
+
+def _tag(obj: dict[str, Any], key: str) -> str:
+    for t in _dicts(obj.get("Tags") or obj.get("TagSet")):
+        if t.get("Key") == key and isinstance(t.get("Value"), str):
+            return str(t["Value"])
+    return ""
 
 
 def name_tag(obj: dict[str, Any]) -> str:
@@ -387,7 +400,17 @@ class _Converter:
                     ipv6 = bool(inst.get("Ipv6Address"))
                     placements.append(Placement(str(inst.get("SubnetId", "")), groups, public, ipv6))
                 name = self.name(iid, inst)
-                self.e.computes[iid] = Compute(iid, "aws_instance", tuple(placements), False, name, self.loc(iid))
+                ident = [("name", name)] if name else []
+                ident += [(k, v) for t, k in _GROUP_TAGS if (v := _tag(inst, t))]
+                self.e.computes[iid] = Compute(
+                    iid,
+                    "aws_instance",
+                    tuple(placements),
+                    False,
+                    name,
+                    self.loc(iid),
+                    identity=tuple(ident) + sg_identity(self.e, tuple(placements)),
+                )
         for eni_id, n in enis.items():
             att = n.get("Attachment") if isinstance(n.get("Attachment"), dict) else {}
             assert isinstance(att, dict)
@@ -407,6 +430,11 @@ class _Converter:
                 self.loc(eni_id),
             )
         self.databases()
+        for cid, c in list(self.e.computes.items()):
+            if c.kind == "aws_network_interface":
+                self.e.computes[cid] = replace(c, identity=sg_identity(self.e, c.placements))
+            elif c.kind == "aws_db_instance" and c.name:
+                self.e.computes[cid] = replace(c, identity=(("db", c.name),))
 
     def _eni_placement(self, ni: dict[str, Any], eip: bool) -> Placement:
         groups = tuple(str(g.get("GroupId")) for g in _dicts(ni.get("Groups")) if g.get("GroupId"))

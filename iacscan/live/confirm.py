@@ -10,8 +10,12 @@ and every live finding no static finding accounts for is added with ``live-only`
 
 Static addresses are matched to live ids through the Terraform state when given
 (resource address → ``id``, or ``arn`` for resources whose live id is an ARN), else
-through identity attributes: Name tag (instances, VPCs, subnets), load balancer name,
-DB identifier, EKS cluster name, security group name + VPC.  Kubernetes addresses
+through identity attributes (:attr:`~iacscan.model.core.Endpoint.identity`): Name tag
+(instances, VPCs, subnets), load balancer name, DB identifier, EKS cluster name; an auto
+scaling group or EKS node group matches every live instance tagged with its name
+(``aws:autoscaling:groupName`` / ``eks:nodegroup-name``) and is confirmed when any of them
+shows the exposure; an instance without a Name tag matches the live instances carrying the
+same security groups (group name + VPC Name tag or CIDR).  Kubernetes addresses
 (``namespace/name[Kind]``) are the same on both sides.
 """
 
@@ -38,6 +42,8 @@ ARN_TYPES = {
     "aws_eks_cluster",
 }
 _INDEX = re.compile(r"\[[^\]]*\]$")
+# Identity keys naming a group of live instances (one static endpoint -> many live ones).
+GROUP_KEYS = ("asg", "eks")
 
 
 class ConfirmError(Exception):
@@ -88,14 +94,48 @@ class Matcher:
     layer: str
     tfstate: dict[str, str] = field(default_factory=dict)
     by_identity: dict[tuple[str, str], str] = field(default_factory=dict)
+    by_group: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # ("asg", name) -> live ids
+    by_groups: dict[tuple[str, frozenset[str]], list[str]] = field(default_factory=dict)  # (family, SGs)
 
     def __post_init__(self) -> None:
         for addr, ep in self.live.endpoints.items():
             if ep.layer == self.layer and ep.name:
                 self.by_identity.setdefault((_family(ep.kind), ep.name), addr)
+            if ep.layer != self.layer:
+                continue
+            for k, v in ep.identity:
+                if k in GROUP_KEYS:
+                    self.by_group.setdefault((k, v), []).append(addr)
+            sgs = _sgs(ep.identity)
+            if sgs:
+                self.by_groups.setdefault((_family(ep.kind), sgs), []).append(addr)
         for zid, z in self.live.zones.items():
             if z.name and z.name != zid:
                 self.by_identity.setdefault((z.kind, z.name), zid)
+
+    def live_ids(self, static_addr: str) -> list[str]:
+        """Every live counterpart of a static address: several for an auto scaling group or EKS
+        node group (its instances) and for an unnamed instance (the instances with its groups)."""
+        one = self.live_id(static_addr)
+        if one is not None or self.layer == "k8s" or self.tfstate_has(static_addr):
+            return [one] if one is not None else []
+        ep = self.static.endpoints.get(static_addr)
+        if ep is None:
+            return []
+        for k, v in ep.identity:
+            if k in GROUP_KEYS and (k, v) in self.by_group:
+                return list(self.by_group[(k, v)])
+        sgs = _sgs(ep.identity)
+        if sgs and not ep.name and not any(k in GROUP_KEYS for k, _ in ep.identity):
+            return list(self.by_groups.get((_family(ep.kind), sgs), []))
+        return []
+
+    def tfstate_has(self, static_addr: str) -> bool:
+        return any(c in self.tfstate for c in (static_addr, static_addr.split(":", 1)[-1]))
+
+    def is_group(self, static_addr: str) -> bool:
+        ep = self.static.endpoints.get(static_addr)
+        return ep is not None and any(k in GROUP_KEYS for k, _ in ep.identity)
 
     def live_id(self, static_addr: str) -> str | None:
         """The live id of a static address, or None when it has no live counterpart."""
@@ -132,6 +172,10 @@ class Matcher:
         if addr in self.static.endpoints or addr in self.static.zones:
             return self.live_id(addr) or addr
         return addr
+
+
+def _sgs(identity: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    return frozenset(v for k, v in identity if k == "sg")
 
 
 def subject(f: Finding, model: Model) -> tuple[str, str, bool]:
@@ -178,8 +222,10 @@ def confirm(
             out.append(f)
             continue
         subj, other, _ = subject(f, static)
-        lid = m.live_id(subj)
-        if lid is None or not (lid in live.endpoints or (layer == "k8s" and m._k8s_live(lid))):
+        lids = m.live_ids(subj)
+        present = [x for x in lids if x in live.endpoints or (layer == "k8s" and m._k8s_live(x))]
+        if not present:
+            lid = lids[0] if lids else None
             why = (
                 f"Terraform state names {lid}, which is not in the live estate"
                 if lid
@@ -188,11 +234,18 @@ def confirm(
             out.append(replace(f, confirmation=Confirmation("not-deployed", "", why)))
             continue
         peer = m.map_peer(other)
+        # several live counterparts (instances of a group, or unnamed look-alikes): the first one
+        # showing the same exposure, preferring the same ports and live findings not yet matched
+        found = [(x, lf) for x in present for lf in by_key.get((f.rule, x), []) if subject(lf, live)[1] == peer]
+        found.sort(key=lambda t: (t[1].ports != f.ports, t[1].fingerprint in used))
+        lid = found[0][0] if found else next((x for x in present if by_key.get((f.rule, x))), present[0])
         cands = by_key.get((f.rule, lid), [])
-        same_src = [lf for lf in cands if subject(lf, live)[1] == peer]
+        same_src = [lf for _, lf in found]
         if same_src:
             lf = same_src[0]
             used.add(lf.fingerprint)
+            if m.is_group(subj):  # every instance of the group showing it is this same exposure
+                used.update(x.fingerprint for x in same_src)
             if lf.ports == f.ports:
                 c = Confirmation("confirmed", lid, "the live analysis shows the same exposure")
             else:

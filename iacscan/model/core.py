@@ -74,6 +74,10 @@ class Endpoint:
     tenant: str = ""
     labels: tuple[tuple[str, str], ...] = ()
     is_workload: bool = True  # False for load balancers / managed API endpoints (never a source of egress)
+    # Identity attributes that survive between code and the live estate, for confirmation matching:
+    # ("name", Name tag), ("sg", "<vpc name or IPv4 CIDR>/<group name>") per security group,
+    # ("asg", auto scaling group name), ("eks", EKS node group name), ("db", DB identifier).
+    identity: tuple[tuple[str, str], ...] = ()
 
     def label(self, key: str) -> str | None:
         for k, v in self.labels:

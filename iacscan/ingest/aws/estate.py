@@ -142,6 +142,7 @@ class Compute:
     listening: PortSet | None = None
     service_hints: tuple[str, ...] = ()
     is_workload: bool = True
+    identity: tuple[tuple[str, str], ...] = ()  # see iacscan.model.core.Endpoint.identity
 
 
 @dataclass(frozen=True)
@@ -227,3 +228,28 @@ class Estate:
     default_groups: dict[str, str] = field(default_factory=dict)  # vpc -> default SG id
     names: dict[str, str] = field(default_factory=dict)  # id -> Name tag (live)
     peerings: dict[str, Peering] = field(default_factory=dict)  # active VPC peering connections
+
+
+def vpc_identity(vpc: Vpc) -> str:
+    """How a VPC is recognised on both sides: its Name tag, else its IPv4 CIDR blocks."""
+    if vpc.name:
+        return vpc.name
+    return ",".join(str(n) for n in vpc.cidrs.networks() if n.version == 4)
+
+
+def sg_identity(
+    estate: Estate, placements: tuple[Placement, ...], group_names: dict[str, str] | None = None
+) -> tuple[tuple[str, str], ...]:
+    """("sg", "<vpc identity>/<group name>") for each known security group of ``placements``.
+    ``group_names`` overrides :attr:`SecurityGroup.name` with the AWS group name (Terraform ``name``)."""
+    out: list[tuple[str, str]] = []
+    for p in placements:
+        for g in p.groups:
+            sg = estate.groups.get(g)
+            if sg is None:
+                continue
+            name = group_names.get(g, "") if group_names is not None else sg.name
+            vpc = estate.vpcs.get(sg.vpc)
+            if name and vpc is not None:
+                out.append(("sg", f"{vpc_identity(vpc)}/{name}"))
+    return tuple(dict.fromkeys(out))

@@ -295,6 +295,7 @@ class Analyzer:
             listening=c.listening,
             service_hints=c.service_hints,
             is_workload=c.is_workload,
+            identity=c.identity,
         )
 
     @cache  # noqa: B019

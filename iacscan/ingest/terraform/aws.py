@@ -10,6 +10,7 @@ address of the resource they name.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from iacscan.ingest import ScanContext
@@ -31,6 +32,7 @@ from iacscan.ingest.aws.estate import (
     Subnet,
     TargetGroup,
     Vpc,
+    sg_identity,
 )
 from iacscan.ingest.aws.reach import analyse
 from iacscan.ingest.terraform import TfResource, TfRoot, load_terraform
@@ -199,6 +201,7 @@ class _Converter:
             if r.mode == "managed":
                 self.by_type.setdefault(r.type, []).append(r)
         self.by_address = {r.address: r for r in root.resources}
+        self.group_names: dict[str, str] = {}  # security group address -> AWS group name
         # lookups by configured name (db subnet groups and target groups are often referenced by name)
         self.by_name: dict[tuple[str, str], str] = {}
         for r in root.resources:
@@ -264,6 +267,7 @@ class _Converter:
         self.nacls()
         self.groups()
         self.computes()
+        self.identities()
         self.load_balancers()
         self.managed()
         return self.e
@@ -504,6 +508,9 @@ class _Converter:
             a = r.attrs
             vpc = ref(a.get("vpc_id")) or ""
             meta[r.address] = (vpc, name_tag(a) or r.name, r.location)
+            gname = "default" if r.type == "aws_default_security_group" else a.get("name")
+            if isinstance(gname, str) and gname:
+                self.group_names[r.address] = gname
             lst = rules.setdefault(r.address, [])
             for blk, egress in (("ingress", False), ("egress", True)):
                 items = a.get(blk)
@@ -533,6 +540,7 @@ class _Converter:
             if vpc not in self.e.default_groups:
                 gid = f"{vpc}.default_security_group"
                 self.e.default_groups[vpc] = gid
+                self.group_names[gid] = "default"
                 self.e.groups[gid] = SecurityGroup(
                     gid,
                     vpc,
@@ -662,7 +670,9 @@ class _Converter:
         for r in self.of("aws_eks_node_group"):
             a = r.attrs
             subnets, unk = refs(a.get("subnet_ids"))
-            cluster = self.by_address.get(ref(a.get("cluster_name")) or "")
+            cluster_key = ref(a.get("cluster_name")) or ""
+            cluster_key = self.by_name.get(("aws_eks_cluster", cluster_key), cluster_key)  # resolved .name
+            cluster = self.by_address.get(cluster_key)
             groups_v: Any = []
             if cluster is not None:
                 vc = cluster.attrs.get("vpc_config")
@@ -711,6 +721,25 @@ class _Converter:
                 PortSet.tcp(port) if port else None,
                 (svc,) if svc else (),
             )
+
+    def identities(self) -> None:
+        """Identity attributes for live confirmation (Name tag, group names, ASG / node group names)."""
+        keys = {"aws_autoscaling_group": ("asg", "name"), "aws_eks_node_group": ("eks", "node_group_name")}
+        keys["aws_db_instance"] = ("db", "identifier")
+        for cid, c in list(self.e.computes.items()):
+            r = self.by_address.get(cid)
+            ident: list[tuple[str, str]] = []
+            if r is not None:
+                tag = r.attrs.get("tags")
+                if isinstance(tag, dict) and isinstance(tag.get("Name"), str) and tag["Name"]:
+                    ident.append(("name", tag["Name"]))
+                if r.type in keys:
+                    k, attr = keys[r.type]
+                    v = r.attrs.get(attr)
+                    if isinstance(v, str) and v:
+                        ident.append((k, v))
+            ident.extend(sg_identity(self.e, c.placements, self.group_names))
+            self.e.computes[cid] = replace(c, identity=tuple(ident))
 
     def load_balancers(self) -> None:
         tgs: dict[str, list[tuple[str, int | None]]] = {}
