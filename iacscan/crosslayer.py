@@ -25,6 +25,13 @@ published ports and host-network services) and every outer :class:`Reach` of a b
 the port).  Pods' reach to the node management ports (``k8s:nodes``) is re-targeted at the real
 node addresses.
 
+LoadBalancer Services (not ``allocateLoadBalancerNodePorts: false``) are a cloud load balancer
+in front of the nodes' NodePorts: the Kubernetes layer's reach (``internet``/public CIDRs for a
+public LB, ``lan`` for an internal one) keeps its source and gets the node hop (LB → node SG →
+node → pod); it becomes ``conditional`` on the rules the cloud controller adds for the LB when
+no bound node admits any of its NodePorts from the VPC or the internet (see :func:`_through_lb`).
+Their NodePorts are also bound like a NodePort Service's.
+
 Without ``clusters:``, a binding is inferred when unambiguous: exactly one ``aws_eks_cluster`` in
 the scan and Kubernetes manifests scanned alongside it bind to its node groups (an info
 diagnostic says so).
