@@ -50,6 +50,11 @@ RESOURCES: tuple[tuple[str, str, str, str, str], ...] = (
         "NetworkPolicy",
     ),
 )
+ADMIN_GROUP, ADMIN_VERSION = "policy.networking.k8s.io", "v1alpha1"
+ADMIN_POLICIES = (
+    ("adminnetworkpolicies", "AdminNetworkPolicy"),
+    ("baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy"),
+)
 _DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 
 
@@ -168,6 +173,21 @@ def collect(opts: K8sOptions, api_client: Any = None) -> dict[str, Any]:
                 if kind not in ("Service", "Ingress"):
                     obj.pop("status", None)
                 items.append(obj)
+    # Cluster-scoped admin policies (policy.networking.k8s.io CRDs); absent CRDs (404) are normal.
+    custom = client.CustomObjectsApi(api)
+    for plural, kind in ADMIN_POLICIES:
+        try:
+            got = pages(custom.list_cluster_custom_object, ADMIN_GROUP, ADMIN_VERSION, plural)
+        except ApiException as exc:
+            if exc.status != 404:
+                diagnostics.append(f"{kind}: {'forbidden' if exc.status == 403 else f'HTTP {exc.status}'}")
+            continue
+        for item in got:
+            obj = scrub(item)
+            obj["apiVersion"] = f"{ADMIN_GROUP}/{ADMIN_VERSION}"
+            obj["kind"] = kind
+            obj.pop("status", None)
+            items.append(obj)
     return {"apiVersion": "v1", "kind": "List", "items": items, "diagnostics": diagnostics}
 
 

@@ -74,6 +74,19 @@ NODE = {
     "spec": {"podCIDR": "10.244.0.0/24"},
     "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.10"}], "images": [{"names": ["x"]}]},
 }
+ANP = {
+    "metadata": _meta("deny-kube-system"),
+    "spec": {
+        "priority": 10,
+        "subject": {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}},
+        "ingress": [
+            {
+                "action": "Deny",
+                "from": [{"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+            }
+        ],
+    },
+}
 ROUTES: dict[str, list[dict[str, Any]] | int] = {
     "/api/v1/namespaces": [{"metadata": _meta("shop", labels={"kubernetes.io/metadata.name": "shop"})}],
     "/api/v1/nodes": [NODE],
@@ -87,6 +100,8 @@ ROUTES: dict[str, list[dict[str, Any]] | int] = {
     "/apis/batch/v1/cronjobs": 403,
     "/apis/networking.k8s.io/v1/ingresses": [],
     "/apis/networking.k8s.io/v1/networkpolicies": [],
+    "/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies": [ANP],
+    # baselineadminnetworkpolicies: not served (CRD absent) -> 404, silently skipped
 }
 SECOND_NS = {"metadata": _meta("kube-system", labels={"kubernetes.io/metadata.name": "kube-system"})}
 
@@ -162,6 +177,7 @@ def test_collect_manifest_list(kubeconfig: Path, tmp_path: Path, capsys: pytest.
     assert doc["kind"] == "List" and doc["apiVersion"] == "v1"
     got = sorted((i["kind"], i["metadata"].get("namespace", ""), i["metadata"]["name"]) for i in doc["items"])
     assert got == [
+        ("AdminNetworkPolicy", "", "deny-kube-system"),
         ("Deployment", "shop", "web"),
         ("Namespace", "", "kube-system"),
         ("Namespace", "", "shop"),
@@ -177,6 +193,7 @@ def test_collect_manifest_list(kubeconfig: Path, tmp_path: Path, capsys: pytest.
         "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.10"}]},
     }
     # forbidden resource -> diagnostic, the rest still collected
+    assert "BaselineAdminNetworkPolicy" not in err  # an absent CRD is not a problem
     assert "CronJob: forbidden" in err and text.startswith("# iacscan collect k8s: CronJob: forbidden\n")
     # pagination followed, secrets dropped
     assert any("continue=page2" in p for p in _Api.seen)
