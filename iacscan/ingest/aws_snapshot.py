@@ -477,7 +477,33 @@ class _Converter:
                 (svc,) if svc else (),
             )
 
+    def private_ips(self) -> dict[str, str]:
+        """Private IPv4 address -> the compute (instance or free interface) that holds it."""
+        out: dict[str, str] = {}
+
+        def add(owner: str, ni: dict[str, Any]) -> None:
+            for a in [ni, *_dicts(ni.get("PrivateIpAddresses"))]:
+                if isinstance(a.get("PrivateIpAddress"), str) and a["PrivateIpAddress"]:
+                    out[a["PrivateIpAddress"]] = owner
+
+        for res in _dicts(self.data.get("Reservations")):
+            for inst in _dicts(res.get("Instances")):
+                iid = str(inst.get("InstanceId", ""))
+                if iid in self.e.computes:
+                    add(iid, inst)
+                    for ni in _dicts(inst.get("NetworkInterfaces")):
+                        add(iid, ni)
+        for n in _dicts(self.data.get("NetworkInterfaces")):
+            eni = str(n.get("NetworkInterfaceId", ""))
+            att = n.get("Attachment") if isinstance(n.get("Attachment"), dict) else {}
+            assert isinstance(att, dict)
+            owner = eni if eni in self.e.computes else str(att.get("InstanceId") or "")
+            if owner in self.e.computes:
+                add(owner, n)
+        return out
+
     def load_balancers(self) -> None:
+        ips = self.private_ips()
         targets: dict[str, list[tuple[str, int | None]]] = {}
         for th in _dicts(self.data.get("TargetHealth")):
             for desc in _dicts(th.get("TargetHealthDescriptions")):
@@ -485,7 +511,8 @@ class _Converter:
                 assert isinstance(t, dict)
                 if t.get("Id"):
                     port = t.get("Port") if isinstance(t.get("Port"), int) else None
-                    targets.setdefault(str(th.get("TargetGroupArn")), []).append((str(t["Id"]), port))
+                    tid = ips.get(str(t["Id"]), str(t["Id"]))  # target_type "ip": the interface's owner
+                    targets.setdefault(str(th.get("TargetGroupArn")), []).append((tid, port))
         for tg in _dicts(self.data.get("TargetGroups")):
             arn = str(tg.get("TargetGroupArn", ""))
             self.e.target_groups[arn] = TargetGroup(

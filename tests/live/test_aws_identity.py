@@ -87,6 +87,22 @@ def _build(url: str) -> dict[str, Any]:
     ec2.create_route(RouteTableId=prt, DestinationCidrBlock="10.50.0.0/16", VpcPeeringConnectionId=pcx)
     ec2.associate_route_table(RouteTableId=prt, SubnetId=psub)
     ids["peer-vpc"], ids["vpc"], ids["pcx"] = pvpc, vpc, pcx
+
+    # An internal ALB whose target group registers the ASG instance by private IP (target_type ip).
+    elbv2 = boto3.session.Session(region_name=REGION).client("elbv2", endpoint_url=url)
+    sub_b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.50.2.0/24", AvailabilityZone=REGION + "b")["Subnet"]["SubnetId"]
+    lb = elbv2.create_load_balancer(Name="ipt", Subnets=[subnet, sub_b], SecurityGroups=[web], Scheme="internal")
+    tg = elbv2.create_target_group(Name="ipt", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip")
+    tg_arn = tg["TargetGroups"][0]["TargetGroupArn"]
+    inst = ec2.describe_instances(InstanceIds=[ids["web"]])["Reservations"][0]["Instances"][0]
+    elbv2.register_targets(TargetGroupArn=tg_arn, Targets=[{"Id": inst["PrivateIpAddress"], "Port": 8080}])
+    elbv2.create_listener(
+        LoadBalancerArn=lb["LoadBalancers"][0]["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}],
+    )
+    ids["ip-tg"] = tg_arn
     ids["peer-host"] = instance(sg("peer-ssh", 22, pvpc, [{"CidrIp": "10.0.0.0/8"}]), {"Name": "peer-host"}, psub)
     return ids
 
@@ -140,3 +156,14 @@ def test_live_peering_gives_peer_lan_reach(estate: tuple[Path, dict[str, Any]]) 
     }
     conns = {(s, t) for c in r.model.conns for s in c.sources for t in c.targets}
     assert (ids["workers"][0], ids["peer-host"]) not in conns  # the worker group has no egress
+
+
+def test_ip_targets_resolve_to_the_instance_holding_the_address(estate: tuple[Path, dict[str, Any]]) -> None:
+    from iacscan.ingest.aws_snapshot import convert
+    from iacscan.source import Diagnostics, Location
+
+    path, ids = estate
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    e = convert(doc["regions"][REGION], Location(str(path)), Diagnostics(), REGION)
+    tg = e.target_groups[ids["ip-tg"]]
+    assert tg.target_type == "ip" and tg.targets == ((ids["web"], 8080),)

@@ -202,6 +202,7 @@ class _Converter:
                 self.by_type.setdefault(r.type, []).append(r)
         self.by_address = {r.address: r for r in root.resources}
         self.group_names: dict[str, str] = {}  # security group address -> AWS group name
+        self._ips: dict[str, str] | None = None  # private IP (or attached ENI) -> compute id
         # lookups by configured name (db subnet groups and target groups are often referenced by name)
         self.by_name: dict[tuple[str, str], str] = {}
         for r in root.resources:
@@ -745,7 +746,7 @@ class _Converter:
         tgs: dict[str, list[tuple[str, int | None]]] = {}
         for r in self.of("aws_lb_target_group_attachment", "aws_alb_target_group_attachment"):
             tg = ref(r.attrs.get("target_group_arn"))
-            tgt = ref(r.attrs.get("target_id"))
+            tgt = ref(r.attrs.get("target_id")) or self._unknown_owner(r.attrs.get("target_id"))
             if tg and tgt:
                 tgs.setdefault(tg, []).append((tgt, integer(r.attrs.get("port"))))
         for r in self.of("aws_autoscaling_attachment"):
@@ -762,7 +763,7 @@ class _Converter:
                 r.address,
                 integer(a.get("port")),
                 str(a.get("protocol") or "HTTP"),
-                tuple(tgs.get(r.address, [])),
+                tuple((self._target(t, r), port) for t, port in tgs.get(r.address, [])),
                 r.location,
                 str(a.get("target_type") or "instance"),
             )
@@ -830,6 +831,49 @@ class _Converter:
                 name_tag(a),
                 tuple(unk + ug),
             )
+
+    def _target(self, target: str, tg: TfResource) -> str:
+        """A target group target as a compute id: targets registered by IP address (``target_type =
+        "ip"``) are the instance or interface holding that private IP; an interface attached to an
+        instance is that instance.  Unmatched IPs (pods, tasks, other networks) stay as they are."""
+        if target in self.e.computes:
+            return target
+        owner = self._ip_owners().get(target)
+        if owner is None:
+            if target.count(".") == 3 and target.replace(".", "").isdigit():
+                self.d.info(
+                    f"{tg.address}: target IP {target} is not a private IP of this configuration; not analysed",
+                    tg.location,
+                    "lb-ip-target",
+                )
+            return target
+        return owner
+
+    def _unknown_owner(self, v: Any) -> str | None:
+        """``aws_instance.x.private_ip`` (known after apply) still names its compute."""
+        if isinstance(v, Unknown):
+            head = v.reason.split(" ", 1)[0]
+            return next((c for c in self.e.computes if head.startswith(c + ".")), None)
+        return None
+
+    def _ip_owners(self) -> dict[str, str]:
+        if self._ips is None:
+            ips: dict[str, str] = {}
+            for r in self.of("aws_instance"):
+                for ni in r.attrs.get("network_interface") or []:
+                    eni = ref(ni.get("network_interface_id")) if isinstance(ni, dict) else None
+                    if eni:
+                        ips[eni] = r.address
+            for r in self.of("aws_network_interface", "aws_instance"):
+                a = r.attrs
+                owner = ips.get(r.address, r.address)
+                for key in ("private_ip", "private_ips", "secondary_private_ips", "private_ip_list"):
+                    v = a.get(key)
+                    for ip in v if isinstance(v, list) else [v]:
+                        if isinstance(ip, str) and ip:
+                            ips[ip] = owner
+            self._ips = {k: v for k, v in ips.items() if v in self.e.computes}
+        return self._ips
 
     def _forward_targets(self, actions: Any) -> list[str]:
         out: list[str] = []
