@@ -299,6 +299,8 @@ def _through_lb(model: Model, binding: Binding, nodes: list[str], done: set[int]
                     if best is None or rank < best[0]:
                         best = (rank, node, o)
         node_ports = ", ".join(r.host_ports.to_strings())
+        if r.host_ports.count("tcp") + r.host_ports.count("udp") > 1:
+            node_ports = f"allocated in {node_ports}"
         if best is None:
             node = nodes[0]
             sg: tuple[Hop, ...] = ()

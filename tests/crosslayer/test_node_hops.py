@@ -177,3 +177,24 @@ def test_host_internet_findings_are_exactly_these(hostport: ScanResult) -> None:
         ("internet-exposed", "internet", "edge/proxy[DaemonSet]", "tcp/8080", "k8s/edge.yaml", 14, "exposed"),
         ("internet-exposed", "internet", "edge/metrics[DaemonSet]", "tcp/9100", "k8s/edge.yaml", 39, "exposed"),
     }
+
+
+def test_inferred_eks_binding_puts_the_node_group_in_the_lb_path() -> None:
+    res = scan([NODES / "eks-lb"], ScanOptions())
+    assert any(d.code == "binding-inferred" for d in res.diagnostics.items)
+    assert {
+        (f.rule, f.source, f.target, ",".join(f.port_strings), f.location.file, f.location.line, f.status.value)
+        for f in res.findings
+        if f.target == "lab/app[Deployment]" and f.source in ("internet", "lan")
+    } == {("internet-exposed", "internet", "lab/app[Deployment]", "tcp/8080", "k8s/app.yaml", 18, "exposed")}
+    f = next(f for f in res.findings if f.source == "internet" and f.target == "lab/app[Deployment]")
+    assert [(h.node, h.kind, h.location.file, h.location.line) for h in f.path] == [
+        ("internet", "zone", "", 0),
+        ("lab/app[Service]", "service", "k8s/app.yaml", 20),
+        ("terraform:aws_security_group.nodes", "security-group", "terraform/main.tf", 24),
+        ("terraform:aws_eks_node_group.workers", "host", "terraform/main.tf", 37),
+        ("lab/app[Deployment]", "endpoint", "k8s/app.yaml", 2),
+    ]
+    assert f.path[3].allowed_by == (
+        "node of cluster lab: NodePort allocated in tcp/30000-32767, the load balancer's target"
+    )
