@@ -163,8 +163,16 @@ class Matcher:
 
     def identity(self, static_addr: str) -> str:
         ep = self.static.endpoints.get(static_addr)
-        if ep is not None and ep.name:
-            return f"{_family(ep.kind)} named {ep.name!r}"
+        if ep is not None:
+            group = next(((k, v) for k, v in ep.identity if k in GROUP_KEYS), None)
+            if group is not None:
+                tag = "aws:autoscaling:groupName" if group[0] == "asg" else "eks:nodegroup-name"
+                return f"instance tagged {tag}={group[1]!r}"
+            if ep.name:
+                return f"{_family(ep.kind)} named {ep.name!r}"
+            sgs = sorted(_sgs(ep.identity))
+            if sgs:
+                return f"{_family(ep.kind)} with security groups {', '.join(sgs)}"
         return static_addr
 
     def map_peer(self, addr: str) -> str:

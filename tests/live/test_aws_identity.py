@@ -167,3 +167,16 @@ def test_ip_targets_resolve_to_the_instance_holding_the_address(estate: tuple[Pa
     e = convert(doc["regions"][REGION], Location(str(path)), Diagnostics(), REGION)
     tg = e.target_groups[ids["ip-tg"]]
     assert tg.target_type == "ip" and tg.targets == ((ids["web"], 8080),)
+
+
+def test_not_deployed_names_the_identity_looked_for(
+    snapshot: tuple[Path, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    other_region, _ = snapshot  # the us-east-1 estate: none of this code is deployed there
+    argv = ["scan", str(TF), "--no-cache", "--format", "json", "--fail-on", "none"]
+    assert main([*argv, "--confirm", "aws", "--live-snapshot", str(other_region)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    got = {f["target"]: f["confirmation"] for f in doc["findings"] if f["source"] == "internet"}
+    assert got["aws_eks_node_group.ng"]["status"] == "not-deployed"
+    assert got["aws_eks_node_group.ng"]["detail"] == "no live instance tagged eks:nodegroup-name='ng-1'"
+    assert got["aws_instance.worker[0]"]["detail"] == "no live aws_instance with security groups 10.50.0.0/16/worker"
