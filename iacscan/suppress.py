@@ -413,8 +413,8 @@ def _inline_match(f: Finding, result: ScanResult, files: _Files) -> list[Ignore]
     matched: list[Ignore] = []
     for loc in _finding_locations(f, result):
         ft = files.get(loc)
-        if ft is None or not loc.line:
-            continue
+        if ft is None or not loc.line or not (ft.comments or ft.scoped):
+            continue  # nothing in this file can suppress anything
         for line in sorted(ft.candidate_lines(loc.line, loc.end_line)):
             matched += [i for i in ft.comments.get(line, []) if _key_matches(i.key, f)]
         matched += [i for i in ft.scoped if i.scope and i.scope[0] <= loc.line <= i.scope[1] and _key_matches(i.key, f)]

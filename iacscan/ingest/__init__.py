@@ -17,13 +17,14 @@ from iacscan.config import Config
 from iacscan.model.core import Model
 from iacscan.source import Diagnostics, Location
 
-# (name, module path). Each module defines ``load(ctx) -> Model``.
-LAYERS: tuple[tuple[str, str], ...] = (
-    ("terraform", "iacscan.ingest.terraform.aws"),
-    ("aws-snapshot", "iacscan.ingest.aws_snapshot"),
-    ("kubernetes", "iacscan.ingest.kubernetes"),
-    ("compose", "iacscan.ingest.compose"),
-    ("docker", "iacscan.ingest.docker_inspect"),
+# (name, module path, file suffixes it can read). Each module defines ``load(ctx) -> Model``; a layer
+# is imported only when the scan holds a file it could read.
+LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("terraform", "iacscan.ingest.terraform.aws", (".tf", ".tfvars")),
+    ("aws-snapshot", "iacscan.ingest.aws_snapshot", (".json",)),
+    ("kubernetes", "iacscan.ingest.kubernetes", (".yaml", ".yml", ".json")),
+    ("compose", "iacscan.ingest.compose", (".yaml", ".yml")),
+    ("docker", "iacscan.ingest.docker_inspect", (".json",)),
 )
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
@@ -111,8 +112,11 @@ def _rel(p: Path, root: Path) -> str:
 
 def load_layers(ctx: ScanContext, only: tuple[str, ...] = ()) -> Model:
     model = Model()
-    for name, module in LAYERS:
+    suffixes = {f.suffix.lower() for f in ctx.files}
+    for name, module, reads in LAYERS:
         if only and name not in only:
+            continue
+        if not suffixes & set(reads):
             continue
         try:
             mod = importlib.import_module(module)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 Interval = tuple[int, int]  # inclusive
 
@@ -138,27 +139,30 @@ class PortSet:
         return dict(self.spans)
 
     def __or__(self, other: PortSet) -> PortSet:
-        if not other.spans:
+        if not other.spans or self is other or self.spans == other.spans:
             return self
         if not self.spans:
             return other
-        a, b = self._map(), other._map()
-        return PortSet.of({p: a.get(p, ()) + b.get(p, ()) for p in PROTOCOLS if p in a or p in b})
+        return _or(self, other)
 
     def __and__(self, other: PortSet) -> PortSet:
         if not self.spans or not other.spans:
             return _EMPTY
-        a, b = self._map(), other._map()
-        return PortSet.of({p: _intersect(a[p], b[p]) for p in PROTOCOLS if p in a and p in b})
+        if self is other or self.spans == other.spans or other.spans == _ALL.spans:
+            return self
+        if self.spans == _ALL.spans:
+            return other
+        return _and(self, other)
 
     def complement(self) -> PortSet:
-        a = self._map()
-        return PortSet.of({p: _complement(a.get(p, ()), _MAX[p]) for p in PROTOCOLS})
+        return _complement_set(self)
 
     def __sub__(self, other: PortSet) -> PortSet:
         if not other.spans or not self.spans:
             return self
-        return self & other.complement()
+        if self.spans == other.spans or other.spans == _ALL.spans:
+            return _EMPTY
+        return _and(self, _complement_set(other))
 
     def __bool__(self) -> bool:
         return bool(self.spans)
@@ -205,6 +209,35 @@ class PortSet:
         for proto, ivs in self.spans:
             for iv in ivs:
                 yield proto, iv
+
+
+@lru_cache(maxsize=16384)
+def _or(a: PortSet, b: PortSet) -> PortSet:
+    x, y = a._map(), b._map()
+    return PortSet(tuple((p, normalise(x.get(p, ()) + y.get(p, ()))) for p in PROTOCOLS if p in x or p in y))
+
+
+@lru_cache(maxsize=16384)
+def _and(a: PortSet, b: PortSet) -> PortSet:
+    x, y = a._map(), b._map()
+    spans = []
+    for p in PROTOCOLS:
+        if p in x and p in y:
+            iv = _intersect(x[p], y[p])
+            if iv:
+                spans.append((p, iv))
+    return PortSet(tuple(spans))
+
+
+@lru_cache(maxsize=4096)
+def _complement_set(a: PortSet) -> PortSet:
+    x = a._map()
+    spans = []
+    for p in PROTOCOLS:
+        iv = _complement(x.get(p, ()), _MAX[p])
+        if iv:
+            spans.append((p, iv))
+    return PortSet(tuple(spans))
 
 
 _EMPTY = PortSet(())
