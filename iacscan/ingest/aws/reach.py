@@ -567,42 +567,59 @@ class Analyzer:
                 every = every & c.listening
             if not every:
                 continue
-            src = "lan"
-            for rule, granted in self.granting(rules, vpc.cidrs, every, False):
-                if not vpc.cidrs <= rule.cidrs:
-                    continue  # narrower than the VPC: an allow-list
-                part = granted & every
-                if not part:
-                    continue
-                every = every - part
-                hops = (
-                    Hop(f"{self.addr(vpc.id)} ({vpc.cidrs})", "any address of the VPC", vpc.location, "zone"),
-                    Hop(self.addr(self.rule_group(rule)), rule.describe(), rule.location, "security-group"),
-                    Hop(ep.address, "endpoint", c.location, "endpoint"),
+            zone = Hop(f"{self.addr(vpc.id)} ({vpc.cidrs})", "any address of the VPC", vpc.location, "zone")
+            self.lan_reaches(ep, c, rules, every, vpc.cidrs, vpc.cidrs, "lan", (zone,), "", self.addr(vpc.id))
+
+    def lan_reaches(
+        self,
+        ep: Endpoint,
+        c: Compute,
+        rules: list[SgRule],
+        every: PortSet,
+        sources: CidrSet,
+        cover: CidrSet,
+        src: str,
+        lead: tuple[Hop, ...],
+        detail: str,
+        lateral_zone: str | None,
+    ) -> None:
+        """One ``lan`` reach per SG rule that admits all of ``cover`` (narrower rules are allow-lists);
+        a rule that opens every TCP port to it is also lateral movement within ``lateral_zone``."""
+        for rule, granted in self.granting(rules, sources, every, False):
+            if not cover <= rule.cidrs:
+                continue  # narrower than the whole network: an allow-list
+            part = granted & every
+            if not part:
+                continue
+            every = every - part
+            hops = (
+                *lead,
+                Hop(self.addr(self.rule_group(rule)), rule.describe(), rule.location, "security-group"),
+                Hop(ep.address, "endpoint", c.location, "endpoint"),
+            )
+            self.model.reaches.append(
+                Reach(
+                    src,
+                    SourceKind.LAN,
+                    ep.address,
+                    part,
+                    hops,
+                    location=rule.location,
+                    detail=f"from {rule.cidrs}{detail}",
+                    source_cidrs=sources,
                 )
-                self.model.reaches.append(
-                    Reach(
-                        src,
-                        SourceKind.LAN,
+            )
+            if lateral_zone is not None and PortSet.proto("tcp") <= rule.ports:
+                self.model.lateral.append(
+                    LateralFact(
                         ep.address,
+                        lateral_zone,
                         part,
+                        f"security group rule allows {rule.cidrs} on {','.join(part.to_strings())}",
+                        rule.location,
                         hops,
-                        location=rule.location,
-                        detail=f"from {rule.cidrs}",
-                        source_cidrs=vpc.cidrs,
                     )
                 )
-                if PortSet.proto("tcp") <= rule.ports:  # the rule itself is "every port from the whole VPC"
-                    self.model.lateral.append(
-                        LateralFact(
-                            ep.address,
-                            self.addr(vpc.id),
-                            part,
-                            f"security group rule allows {rule.cidrs} on {','.join(part.to_strings())}",
-                            rule.location,
-                            hops,
-                        )
-                    )
 
     def peer_lan(
         self, c: Compute, ep: Endpoint, p: Placement, subnet: Subnet, rules: list[SgRule], internet_ports: PortSet
@@ -616,37 +633,27 @@ class Analyzer:
             every = self.peer_lan_ports(p.groups, subnet, sources) - internet_ports
             if c.listening is not None:
                 every = every & c.listening
-            src = f"peer:{self.addr(other)}"
-            for rule, granted in self.granting(rules, sources, every, False):
-                if not (peer_vpc.cidrs & _V4) <= rule.cidrs:
-                    continue  # narrower than the peer VPC: an allow-list
-                part = granted & every
-                if not part:
-                    continue
-                every = every - part
-                hops = (
-                    Hop(
-                        f"{self.addr(other)} ({sources})",
-                        "any routable address of the peered VPC",
-                        peer_vpc.location,
-                        "zone",
-                    ),
-                    Hop(self.addr(pcx.id), "VPC peering, routes on both sides", pcx.location, "peering"),
-                    Hop(self.addr(self.rule_group(rule)), rule.describe(), rule.location, "security-group"),
-                    Hop(ep.address, "endpoint", c.location, "endpoint"),
-                )
-                self.model.reaches.append(
-                    Reach(
-                        src,
-                        SourceKind.LAN,
-                        ep.address,
-                        part,
-                        hops,
-                        location=rule.location,
-                        detail=f"from {rule.cidrs} via peering {self.label(pcx.id)}",
-                        source_cidrs=sources,
-                    )
-                )
+            lead = (
+                Hop(
+                    f"{self.addr(other)} ({sources})",
+                    "any routable address of the peered VPC",
+                    peer_vpc.location,
+                    "zone",
+                ),
+                Hop(self.addr(pcx.id), "VPC peering, routes on both sides", pcx.location, "peering"),
+            )
+            self.lan_reaches(
+                ep,
+                c,
+                rules,
+                every,
+                sources,
+                peer_vpc.cidrs & _V4,
+                f"peer:{self.addr(other)}",
+                lead,
+                f" via peering {self.label(pcx.id)}",
+                None,
+            )
 
     @cache  # noqa: B019
     def peer_lan_ports(self, groups: tuple[str, ...], subnet: Subnet, sources: CidrSet) -> PortSet:
