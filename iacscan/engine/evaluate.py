@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from iacscan.engine.catalog import Catalog, Rule, Service
 from iacscan.engine.finding import Finding
-from iacscan.model.core import Endpoint, Hop, Model, Reach, SourceKind, Status
+from iacscan.model.core import Endpoint, Hop, Model, SourceKind, Status
 from iacscan.model.ports import PortSet
 from iacscan.source import Location
 
@@ -99,16 +99,6 @@ class _Collector:
             acc.details.append(detail)
 
 
-def _describe_source(source: str, kind: SourceKind) -> str:
-    if kind is SourceKind.INTERNET:
-        return "the internet"
-    if kind is SourceKind.PUBLIC_CIDR:
-        return f"public addresses {source}"
-    if kind is SourceKind.LAN:
-        return f"the whole LAN ({source})" if source != "lan" else "the whole LAN"
-    return source
-
-
 def _message(acc: _Acc, model: Model) -> str:
     subject = acc.source if acc.rule.template in ("egress", "host-access") else acc.target
     ep = model.endpoints.get(subject)
@@ -142,10 +132,6 @@ def _message(acc: _Acc, model: Model) -> str:
     return msg
 
 
-def _reach_source(r: Reach) -> str:
-    return r.source
-
-
 def _service_reachable(rule: Rule, model: Model, catalog: Catalog, out: _Collector) -> None:
     kinds = {SourceKind(k) for k in rule.params.get("sources", [])}
     cats = tuple(rule.params.get("categories", []))
@@ -158,7 +144,7 @@ def _service_reachable(rule: Rule, model: Model, catalog: Catalog, out: _Collect
         for svc, ports in services_for(ep, r.ports, svcs):
             out.add(
                 rule,
-                _reach_source(r),
+                r.source,
                 r.target,
                 ports,
                 r.status,
@@ -183,7 +169,7 @@ def _other_ports(rule: Rule, model: Model, catalog: Catalog, out: _Collector) ->
             rest = rest - ports
         if rest:
             loc = r.location if r.location.file else (ep.location if ep else r.location)
-            out.add(rule, _reach_source(r), r.target, rest, r.status, loc, r.path, (), r.unknowns, r.via)
+            out.add(rule, r.source, r.target, rest, r.status, loc, r.path, (), r.unknowns, r.via)
 
 
 def _host_access(rule: Rule, model: Model, catalog: Catalog, out: _Collector) -> None:

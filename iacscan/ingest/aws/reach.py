@@ -214,8 +214,8 @@ class Analyzer:
         return Nacl(f"default NACL of {subnet.vpc}", subnet.vpc, _DEFAULT_NACL_ENTRIES, default=True)
 
     @cache  # noqa: B019
-    def nacl_map(self, nacl_id: str, subnet_id: str, egress: bool, possible: bool) -> AddrMap:
-        nacl = self.nacl(self.estate.subnets[subnet_id])
+    def nacl_map(self, nacl: Nacl, egress: bool, possible: bool) -> AddrMap:
+        """Per source/destination address, the ports ``nacl`` allows in one direction (first match wins)."""
         allowed = AddrMap.empty()
         decided = AddrMap.empty()
         for e in sorted((e for e in nacl.entries if e.egress == egress), key=lambda e: e.rule_no):
@@ -233,15 +233,15 @@ class Analyzer:
     def nacl_inbound(self, subnet: Subnet, possible: bool) -> AddrMap:
         """Requests admitted at the subnet boundary whose responses can also leave it."""
         n = self.nacl(subnet)
-        inbound = self.nacl_map(n.id, subnet.id, False, possible)
-        ret = self.nacl_map(n.id, subnet.id, True, possible).map(_returnable)
+        inbound = self.nacl_map(n, False, possible)
+        ret = self.nacl_map(n, True, possible).map(_returnable)
         return inbound & ret
 
     @cache  # noqa: B019
     def nacl_outbound(self, subnet: Subnet, possible: bool) -> AddrMap:
         n = self.nacl(subnet)
-        out = self.nacl_map(n.id, subnet.id, True, possible)
-        ret = self.nacl_map(n.id, subnet.id, False, possible).map(_returnable)
+        out = self.nacl_map(n, True, possible)
+        ret = self.nacl_map(n, False, possible).map(_returnable)
         return out & ret
 
     # -- security groups --------------------------------------------------
@@ -541,7 +541,7 @@ class Analyzer:
         if not PUBLIC_V4 & igw:
             return None
         n = self.nacl(subnet)
-        req = AddrMap.constant(ALL, PUBLIC_V4 & igw) & self.nacl_map(n.id, subnet.id, False, False)
+        req = AddrMap.constant(ALL, PUBLIC_V4 & igw) & self.nacl_map(n, False, False)
         req = req & self.sg_map(p.groups, False, False)
         full, _ = (req & self.nacl_inbound(subnet, False)).ports_over(PUBLIC_V4)
         asked, _ = req.ports_over(PUBLIC_V4)
