@@ -98,3 +98,19 @@ def load_config(path: Path | None, diagnostics: Diagnostics) -> Config:
         fail_on=data.get("fail_on"),
         raw=data,
     )
+
+
+def entry_lines(path: Path | None, key: str) -> list[int]:
+    """1-based line of each item of the top-level list ``key`` in a config file (empty when unknown)."""
+    if path is None:
+        return []
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key and isinstance(v, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in v.value]
+    return []

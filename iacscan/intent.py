@@ -20,12 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from iacscan.config import Config
+from iacscan.config import Config, entry_lines
 from iacscan.engine.catalog import Catalog, Rule
 from iacscan.engine.finding import Finding
 from iacscan.graph.query import Edge, edges, matches
@@ -84,22 +81,6 @@ def _ports(value: Any) -> PortSet | None:
     return out
 
 
-def _flow_lines(path: Path | None) -> list[int]:
-    """1-based line of each ``flows:`` entry (0 where unknown)."""
-    if path is None:
-        return []
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return []
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == "flows" and isinstance(v, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in v.value]
-    return []
-
-
 def parse_flows(config: Config, diagnostics: Diagnostics) -> list[Flow] | None:
     """The declared flows, or ``None`` when the config has no ``flows:`` (intent not in use)."""
     raw = config.raw.get("flows")
@@ -111,7 +92,7 @@ def parse_flows(config: Config, diagnostics: Diagnostics) -> list[Flow] | None:
     if not isinstance(raw, list):
         diagnostics.error("flows: must be a list of {from, to, ports}", base, "config-flows")
         return []
-    lines = _flow_lines(path)
+    lines = entry_lines(path, "flows")
     out: list[Flow] = []
     for i, entry in enumerate(raw):
         loc = base.at(lines[i] if i < len(lines) else 0)

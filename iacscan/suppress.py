@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from iacscan.config import IgnoreEntry
+from iacscan.config import IgnoreEntry, entry_lines
 from iacscan.engine.catalog import Catalog, Rule
 from iacscan.engine.finding import Finding, Suppression
 from iacscan.model.core import Status
@@ -369,22 +369,6 @@ def _config_path_matches(entry: IgnoreEntry, f: Finding, base: Path | None) -> b
     return any(fnmatch.fnmatchcase(n, g) for n in names for g in globs)
 
 
-def _config_lines(path: Path | None) -> list[int]:
-    """1-based line of each ``ignore:`` entry in the config file (0 when unknown)."""
-    if path is None:
-        return []
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return []
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == "ignore" and isinstance(v, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in v.value]
-    return []
-
-
 def collect_ignores(result: ScanResult, files: _Files) -> list[Ignore]:
     """Every inline suppression in the scanned files plus the layers' ``Model.inline_ignores``."""
     out: list[Ignore] = []
@@ -460,7 +444,7 @@ def apply(result: ScanResult) -> list[Finding]:
                 suppression = Suppression("external", f"{reason} ({entry.location.file or 'config'})", entry.location)
         out.append(f if suppression is None else dataclasses.replace(f, suppression=suppression))
 
-    _warn(ignores, config.ignores, expired_hits, when, diags, _config_lines(config.path))
+    _warn(ignores, config.ignores, expired_hits, when, diags, entry_lines(config.path, "ignore"))
     out.extend(_unused(result, ignores, entry_used, when))
     out.sort(key=lambda x: x.sort_key())
     return out
@@ -503,7 +487,7 @@ def _unused(result: ScanResult, ignores: list[Ignore], entry_used: dict[int, int
         if ign.used:
             continue
         out.append(_unused_finding(rule, ign.label(), ign.key, ign.location, catalog))
-    lines = _config_lines(result.config.path)
+    lines = entry_lines(result.config.path, "ignore")
     for idx, entry in enumerate(result.config.ignores):
         if entry_used.get(idx) or (entry.expires is not None and entry.expires < when):
             continue

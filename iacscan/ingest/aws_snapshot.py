@@ -16,6 +16,8 @@ from typing import Any
 
 from iacscan.ingest import ScanContext
 from iacscan.ingest.aws.estate import (
+    DB_PORTS,
+    DB_SERVICES,
     Compute,
     Estate,
     Gateway,
@@ -43,9 +45,6 @@ from iacscan.source import Diagnostics, Location
 
 SCHEMA = "iacscan/aws-snapshot/v1"
 MAX_BYTES = 512 * 1024 * 1024
-DB_PORTS = {"postgres": 5432, "aurora-postgresql": 5432, "mysql": 3306, "aurora-mysql": 3306, "aurora": 3306}
-DB_PORTS |= {"mariadb": 3306, "sqlserver": 1433, "oracle": 1521}
-DB_SERVICES = {"postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlserver": "mssql", "oracle": "oracle"}
 _GONE = {"terminated", "shutting-down", "deleted", "deleting", "failed"}
 
 

@@ -19,6 +19,25 @@ from iacscan.model.addr import CidrSet
 from iacscan.model.ports import PortSet
 from iacscan.source import NOWHERE, Location
 
+# RDS engines: default port and service-catalogue id (prefix match on the engine name).
+DB_PORTS: dict[str, int] = {
+    "postgres": 5432,
+    "aurora-postgresql": 5432,
+    "mysql": 3306,
+    "aurora-mysql": 3306,
+    "aurora": 3306,
+    "mariadb": 3306,
+    "sqlserver": 1433,
+    "oracle": 1521,
+}
+DB_SERVICES: dict[str, str] = {
+    "postgres": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlserver": "mssql",
+    "oracle": "oracle",
+}
+
 
 @dataclass(frozen=True)
 class Route:

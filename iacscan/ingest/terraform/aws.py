@@ -15,6 +15,8 @@ from typing import Any
 
 from iacscan.ingest import ScanContext
 from iacscan.ingest.aws.estate import (
+    DB_PORTS,
+    DB_SERVICES,
     Compute,
     Estate,
     Gateway,
@@ -42,17 +44,6 @@ from iacscan.model.core import Model
 from iacscan.model.ports import PortSet, canonical_protocol
 from iacscan.source import Diagnostics, Location
 
-DB_PORTS = {
-    "postgres": 5432,
-    "aurora-postgresql": 5432,
-    "mysql": 3306,
-    "aurora-mysql": 3306,
-    "aurora": 3306,
-    "mariadb": 3306,
-    "sqlserver": 1433,
-    "oracle": 1521,
-}
-DB_SERVICES = {"postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlserver": "mssql", "oracle": "oracle"}
 # Resource types we model; anything else aws_* that touches networking is reported once as info.
 KNOWN_NETWORK_TYPES = {
     "aws_vpc",
